@@ -1,0 +1,527 @@
+//! The API's documented shapes, converted from the services' views.
+use chrono::{DateTime, NaiveDate, Utc};
+use poem_openapi::{Enum, Object};
+
+use crate::db::entities::{api_token, comment, evidence, item, organisation, user};
+use crate::domain::progress::Progress;
+use crate::services::assessment as a;
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Organisation {
+    pub id: i64,
+    pub name: String,
+    pub timezone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<organisation::Model> for Organisation {
+    fn from(o: organisation::Model) -> Self {
+        Organisation { id: o.id, name: o.name, timezone: o.timezone, created_at: o.created_at }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct NewOrganisation {
+    /// The organisation's name.
+    pub name: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct UserInfo {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// operator, advisor, hr_lead, director, manager or employee.
+    pub role: String,
+    pub organisation_id: Option<i64>,
+    pub locale: String,
+}
+
+impl From<user::Model> for UserInfo {
+    fn from(u: user::Model) -> Self {
+        UserInfo {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: u.role,
+            organisation_id: u.organisation_id,
+            locale: u.locale,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct UserRef {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+impl From<a::UserRef> for UserRef {
+    fn from(u: a::UserRef) -> Self {
+        UserRef { id: u.id, name: u.name, email: u.email }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct ProgressInfo {
+    pub total: u64,
+    pub done: u64,
+    pub awaiting_review: u64,
+    pub changes_requested: u64,
+    pub in_progress: u64,
+    pub open: u64,
+    pub due: u64,
+    pub percent: u32,
+    /// Every item accepted (or accepted as not applicable).
+    pub complete: bool,
+}
+
+impl From<Progress> for ProgressInfo {
+    fn from(p: Progress) -> Self {
+        ProgressInfo {
+            percent: p.percent(),
+            complete: p.complete(),
+            total: p.total as u64,
+            done: p.done as u64,
+            awaiting_review: p.awaiting_review as u64,
+            changes_requested: p.changes_requested as u64,
+            in_progress: p.in_progress as u64,
+            open: p.open as u64,
+            due: p.due as u64,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct ChecklistProgress {
+    /// bespreken, beschrijven, bekwamen, borgen or going-ahead.
+    pub key: String,
+    pub title: String,
+    pub is_pillar: bool,
+    pub version: String,
+    pub progress: ProgressInfo,
+}
+
+impl From<a::ChecklistSummary> for ChecklistProgress {
+    fn from(c: a::ChecklistSummary) -> Self {
+        ChecklistProgress {
+            key: c.key,
+            title: c.title,
+            is_pillar: c.is_pillar,
+            version: c.version,
+            progress: c.progress.into(),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Overview {
+    pub organisation: Organisation,
+    pub checklists: Vec<ChecklistProgress>,
+    pub all_pillars_complete: bool,
+    pub advisors: Vec<UserRef>,
+}
+
+impl From<a::Overview> for Overview {
+    fn from(o: a::Overview) -> Self {
+        Overview {
+            organisation: o.organisation.into(),
+            checklists: o.checklists.into_iter().map(Into::into).collect(),
+            all_pillars_complete: o.all_pillars_complete,
+            advisors: o.advisors.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct ItemSummary {
+    pub id: i64,
+    pub checklist_key: String,
+    pub key: String,
+    pub text: String,
+    pub status: String,
+    pub recurrence: Option<String>,
+    pub owner: Option<UserRef>,
+    pub due_date: Option<NaiveDate>,
+    pub overdue: bool,
+    pub evidence_count: u64,
+    pub status_changed_at: DateTime<Utc>,
+    /// The item is no longer in the checklist; its answers are kept.
+    pub archived: bool,
+}
+
+impl From<a::ItemRow> for ItemSummary {
+    fn from(r: a::ItemRow) -> Self {
+        ItemSummary {
+            id: r.id,
+            checklist_key: r.checklist_key,
+            key: r.key,
+            text: r.text,
+            status: r.status.into(),
+            recurrence: r.recurrence.map(Into::into),
+            owner: r.owner.map(Into::into),
+            due_date: r.due_date,
+            overdue: r.overdue,
+            evidence_count: r.evidence_count,
+            status_changed_at: r.status_changed_at,
+            archived: r.archived,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Worksheet {
+    pub organisation_id: i64,
+    pub checklist: ChecklistProgress,
+    pub intro: String,
+    pub items: Vec<ItemSummary>,
+    pub archived: Vec<ItemSummary>,
+}
+
+impl From<a::Worksheet> for Worksheet {
+    fn from(w: a::Worksheet) -> Self {
+        Worksheet {
+            organisation_id: w.organisation.id,
+            checklist: w.checklist.into(),
+            intro: w.intro,
+            items: w.items.into_iter().map(Into::into).collect(),
+            archived: w.archived.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Evidence {
+    pub id: i64,
+    /// note, link or file.
+    pub kind: String,
+    pub title: String,
+    pub note: Option<String>,
+    pub url: Option<String>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<i64>,
+    pub sha256: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub expired: bool,
+    pub created_by: Option<UserRef>,
+    pub created_at: DateTime<Utc>,
+    /// The earlier version this one replaces.
+    pub replaces_id: Option<i64>,
+    /// Set when a newer version replaced this one.
+    pub superseded_at: Option<DateTime<Utc>>,
+    /// Where to download the file (files only).
+    pub download_url: Option<String>,
+}
+
+impl From<a::EvidenceView> for Evidence {
+    fn from(e: a::EvidenceView) -> Self {
+        Evidence {
+            download_url: (e.kind == "file").then(|| format!("/api/v1/evidence/{}/download", e.id)),
+            id: e.id,
+            kind: e.kind,
+            title: e.title,
+            note: e.note,
+            url: e.url,
+            filename: e.filename,
+            content_type: e.content_type,
+            size: e.size,
+            sha256: e.sha256,
+            valid_from: e.valid_from,
+            valid_until: e.valid_until,
+            expired: e.expired,
+            created_by: e.created_by.map(Into::into),
+            created_at: e.created_at,
+            replaces_id: e.replaces_id,
+            superseded_at: e.superseded_at,
+        }
+    }
+}
+
+impl From<evidence::Model> for Evidence {
+    fn from(e: evidence::Model) -> Self {
+        Evidence {
+            download_url: e.file_id.map(|_| format!("/api/v1/evidence/{}/download", e.id)),
+            id: e.id,
+            kind: e.kind,
+            title: e.title,
+            note: e.note,
+            url: e.url,
+            filename: None,
+            content_type: None,
+            size: None,
+            sha256: e.sha256,
+            valid_from: e.valid_from,
+            valid_until: e.valid_until,
+            expired: false,
+            created_by: None,
+            created_at: e.created_at,
+            replaces_id: e.replaces_id,
+            superseded_at: e.superseded_at,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Comment {
+    pub id: i64,
+    pub author: Option<UserRef>,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<comment::Model> for Comment {
+    fn from(c: comment::Model) -> Self {
+        Comment { id: c.id, author: None, body: c.body, created_at: c.created_at }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct HistoryEntry {
+    pub from_status: String,
+    pub to_status: String,
+    pub actor: Option<UserRef>,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct ItemDetail {
+    pub organisation_id: i64,
+    pub item: ItemSummary,
+    pub guidance: String,
+    pub evidence_hint: String,
+    pub evidence: Vec<Evidence>,
+    pub previous_evidence: Vec<Evidence>,
+    pub comments: Vec<Comment>,
+    pub history: Vec<HistoryEntry>,
+    /// The workflow steps this user can take now.
+    pub actions: Vec<String>,
+}
+
+impl From<a::ItemDetail> for ItemDetail {
+    fn from(d: a::ItemDetail) -> Self {
+        ItemDetail {
+            organisation_id: d.organisation.id,
+            item: d.item.into(),
+            guidance: d.guidance,
+            evidence_hint: d.evidence_hint,
+            evidence: d.evidence.into_iter().map(Into::into).collect(),
+            previous_evidence: d.previous_evidence.into_iter().map(Into::into).collect(),
+            comments: d
+                .comments
+                .into_iter()
+                .map(|c| Comment { id: c.id, author: c.author.map(Into::into), body: c.body, created_at: c.created_at })
+                .collect(),
+            history: d
+                .history
+                .into_iter()
+                .map(|h| HistoryEntry {
+                    from_status: h.from_status,
+                    to_status: h.to_status,
+                    actor: h.actor.map(Into::into),
+                    reason: h.reason,
+                    created_at: h.created_at,
+                })
+                .collect(),
+            actions: d.actions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct ItemState {
+    pub id: i64,
+    pub status: String,
+    pub owner_id: Option<i64>,
+    pub due_date: Option<NaiveDate>,
+    pub status_changed_at: DateTime<Utc>,
+}
+
+impl From<item::Model> for ItemState {
+    fn from(i: item::Model) -> Self {
+        ItemState {
+            id: i.id,
+            status: i.status,
+            owner_id: i.owner_id,
+            due_date: i.due_date,
+            status_changed_at: i.status_changed_at,
+        }
+    }
+}
+
+#[derive(Enum, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+pub enum TransitionAction {
+    Start,
+    Submit,
+    Withdraw,
+    ProposeNotApplicable,
+    Accept,
+    RequestChanges,
+    Reopen,
+}
+
+impl From<TransitionAction> for crate::domain::workflow::Action {
+    fn from(a: TransitionAction) -> Self {
+        use crate::domain::workflow::Action as A;
+        match a {
+            TransitionAction::Start => A::Start,
+            TransitionAction::Submit => A::Submit,
+            TransitionAction::Withdraw => A::Withdraw,
+            TransitionAction::ProposeNotApplicable => A::ProposeNotApplicable,
+            TransitionAction::Accept => A::Accept,
+            TransitionAction::RequestChanges => A::RequestChanges,
+            TransitionAction::Reopen => A::Reopen,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct TransitionRequest {
+    pub action: TransitionAction,
+    /// Required for propose_not_applicable, request_changes and reopen.
+    pub reason: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct ItemPatch {
+    /// A member of the organisation; null clears the owner.
+    pub owner_id: Option<i64>,
+    /// YYYY-MM-DD; null clears it.
+    pub due_date: Option<NaiveDate>,
+    /// Set true to clear the owner (JSON null cannot be told apart from a missing field).
+    #[oai(default)]
+    pub clear_owner: bool,
+    #[oai(default)]
+    pub clear_due_date: bool,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct NewComment {
+    pub body: String,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum TextEvidenceKind {
+    Note,
+    Link,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct NewTextEvidence {
+    pub kind: TextEvidenceKind,
+    pub title: String,
+    /// The text, for a note.
+    pub note: Option<String>,
+    /// An http(s) address, for a link.
+    pub url: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    /// The id of the evidence this replaces; the old version is kept.
+    pub replaces: Option<i64>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct QueueEntry {
+    pub item_id: i64,
+    pub organisation_id: i64,
+    pub organisation: String,
+    pub checklist_key: String,
+    pub text: String,
+    pub status: String,
+    pub waiting_since: DateTime<Utc>,
+    pub waiting_days: i64,
+}
+
+impl From<a::QueueEntry> for QueueEntry {
+    fn from(q: a::QueueEntry) -> Self {
+        QueueEntry {
+            item_id: q.item_id,
+            organisation_id: q.organisation_id,
+            organisation: q.organisation,
+            checklist_key: q.checklist_key,
+            text: q.text,
+            status: q.status.into(),
+            waiting_since: q.waiting_since,
+            waiting_days: q.waiting_days,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct NewInvitation {
+    pub email: String,
+    pub name: String,
+    /// hr_lead, director, manager or employee (advisors: POST /advisors).
+    pub role: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct NewAdvisor {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Invitation {
+    pub id: i64,
+    pub email: String,
+    pub role: Option<String>,
+    pub organisation_id: Option<i64>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Assignment {
+    pub advisor_id: i64,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct NewToken {
+    pub name: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Only in the answer to POST /tokens: the secret itself, shown once.
+    pub token: Option<String>,
+}
+
+impl From<api_token::Model> for Token {
+    fn from(t: api_token::Model) -> Self {
+        Token { id: t.id, name: t.name, created_at: t.created_at, revoked_at: t.revoked_at, token: None }
+    }
+}

@@ -1,0 +1,336 @@
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Attachment, AttachmentType, Json};
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{Multipart, OpenApi, Tags};
+use tokio::io::AsyncReadExt;
+
+use super::auth::ApiAuth;
+use super::dto::*;
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::services::{accounts, assessment, evidence, organisations};
+use crate::state::AppState;
+use crate::web::i18n::normalise;
+
+type Result<T> = poem::Result<Json<T>>;
+
+#[derive(Tags)]
+enum Tag {
+    /// Who you are and your API tokens.
+    Account,
+    /// Organisations, their members and advisors.
+    Organisations,
+    /// Pillar worksheets and their items.
+    Items,
+    /// Evidence attached to items.
+    Evidence,
+    /// The advisor's review queue.
+    Review,
+}
+
+pub struct Api;
+
+#[derive(Multipart)]
+pub struct FileEvidence {
+    pub title: String,
+    /// PDF, image or office document, at most 10 MB; the type is judged by the content.
+    pub file: Upload,
+    /// YYYY-MM-DD
+    pub valid_from: Option<String>,
+    /// YYYY-MM-DD
+    pub valid_until: Option<String>,
+    pub replaces: Option<i64>,
+}
+
+fn lang(q: &Option<String>) -> &'static str {
+    normalise(q.as_deref())
+}
+
+fn date(field: &str, s: Option<&str>) -> poem::Result<Option<chrono::NaiveDate>> {
+    crate::web::assessment::parse_date(s.unwrap_or_default()).map_err(|code| AppError::invalid(field, code).into())
+}
+
+#[OpenApi(tag = "Tag::Items")]
+impl Api {
+    /// The user behind the token.
+    #[oai(path = "/me", method = "get", tag = "Tag::Account")]
+    async fn me(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<UserInfo> {
+        let u = crate::db::entities::user::Entity::find_by_id_active(&state.db, auth.0.user_id).await?;
+        Ok(Json(u.into()))
+    }
+
+    /// Your API tokens (without their secrets).
+    #[oai(path = "/tokens", method = "get", tag = "Tag::Account")]
+    async fn tokens(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<Token>> {
+        Ok(Json(accounts::list_api_tokens(&state, &auth.0).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Creates a token; the answer holds its secret, which is shown only this once.
+    #[oai(path = "/tokens", method = "post", tag = "Tag::Account")]
+    async fn create_token(&self, state: Data<&AppState>, auth: ApiAuth, body: Json<NewToken>) -> Result<Token> {
+        let (row, secret) = accounts::create_api_token(&state, &auth.0, &body.name).await?;
+        let mut t: Token = row.into();
+        t.token = Some(secret);
+        Ok(Json(t))
+    }
+
+    /// Revokes one of your tokens.
+    #[oai(path = "/tokens/:id", method = "delete", tag = "Tag::Account")]
+    async fn revoke_token(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<()> {
+        Ok(accounts::revoke_api_token(&state, &auth.0, id.0).await?)
+    }
+
+    /// The organisations you can see.
+    #[oai(path = "/organisations", method = "get", tag = "Tag::Organisations")]
+    async fn organisations(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<Organisation>> {
+        Ok(Json(organisations::visible(&state, &auth.0).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Creates an organisation with all checklist items open (operators).
+    #[oai(path = "/organisations", method = "post", tag = "Tag::Organisations")]
+    async fn create_organisation(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        body: Json<NewOrganisation>,
+    ) -> Result<Organisation> {
+        Ok(Json(organisations::create(&state, &auth.0, &body.name).await?.into()))
+    }
+
+    /// Progress of every pillar and the Going-Ahead checklist.
+    #[oai(path = "/organisations/:id", method = "get", tag = "Tag::Organisations")]
+    async fn overview(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        lang: Query<Option<String>>,
+    ) -> Result<Overview> {
+        Ok(Json(assessment::overview(&state, &auth.0, id.0, self::lang(&lang)).await?.into()))
+    }
+
+    /// The organisation's members.
+    #[oai(path = "/organisations/:id/members", method = "get", tag = "Tag::Organisations")]
+    async fn members(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Vec<UserInfo>> {
+        Ok(Json(organisations::members(&state, &auth.0, id.0).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Invites a colleague by e-mail (HR leads, operators).
+    #[oai(path = "/organisations/:id/invitations", method = "post", tag = "Tag::Organisations")]
+    async fn invite(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<NewInvitation>,
+        lang: Query<Option<String>>,
+    ) -> Result<Invitation> {
+        let role = Role::parse(&body.role).ok_or_else(|| AppError::invalid("role", "role_not_allowed"))?;
+        let inv = accounts::NewInvitation {
+            email: body.email.clone(),
+            name: body.name.clone(),
+            role,
+            organisation_id: Some(id.0),
+            lang: self::lang(&lang).into(),
+        };
+        let row = accounts::invite(&state, &auth.0, inv).await?;
+        Ok(Json(Invitation {
+            id: row.id,
+            email: row.email,
+            role: row.role,
+            organisation_id: row.organisation_id,
+            expires_at: row.expires_at,
+        }))
+    }
+
+    /// Assigns an advisor to the organisation (operators).
+    #[oai(path = "/organisations/:id/advisors", method = "post", tag = "Tag::Organisations")]
+    async fn assign(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<Assignment>,
+    ) -> poem::Result<()> {
+        Ok(organisations::assign_advisor(&state, &auth.0, id.0, body.advisor_id).await?)
+    }
+
+    /// All advisors (operators).
+    #[oai(path = "/advisors", method = "get", tag = "Tag::Organisations")]
+    async fn advisors(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<UserInfo>> {
+        Ok(Json(organisations::advisors(&state, &auth.0).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Invites an advisor by e-mail (operators).
+    #[oai(path = "/advisors", method = "post", tag = "Tag::Organisations")]
+    async fn invite_advisor(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        body: Json<NewAdvisor>,
+        lang: Query<Option<String>>,
+    ) -> Result<Invitation> {
+        let inv = accounts::NewInvitation {
+            email: body.email.clone(),
+            name: body.name.clone(),
+            role: Role::Advisor,
+            organisation_id: None,
+            lang: self::lang(&lang).into(),
+        };
+        let row = accounts::invite(&state, &auth.0, inv).await?;
+        Ok(Json(Invitation {
+            id: row.id,
+            email: row.email,
+            role: row.role,
+            organisation_id: None,
+            expires_at: row.expires_at,
+        }))
+    }
+
+    /// One checklist (a pillar worksheet or Going-Ahead) with its items.
+    #[oai(path = "/organisations/:id/checklists/:key", method = "get")]
+    async fn worksheet(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        key: Path<String>,
+        lang: Query<Option<String>>,
+    ) -> Result<Worksheet> {
+        Ok(Json(assessment::worksheet(&state, &auth.0, id.0, &key.0, self::lang(&lang)).await?.into()))
+    }
+
+    /// An item with its evidence, comments, history and the steps open to you.
+    #[oai(path = "/items/:id", method = "get")]
+    async fn item(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        lang: Query<Option<String>>,
+    ) -> Result<ItemDetail> {
+        Ok(Json(assessment::item_detail(&state, &auth.0, id.0, self::lang(&lang)).await?.into()))
+    }
+
+    /// Sets the item's owner or due date.
+    #[oai(path = "/items/:id", method = "patch")]
+    async fn patch_item(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<ItemPatch>,
+    ) -> Result<ItemState> {
+        let owner = if body.clear_owner { Some(None) } else { body.owner_id.map(Some) };
+        let due = if body.clear_due_date { Some(None) } else { body.due_date.map(Some) };
+        let update = assessment::ItemUpdate { owner_id: owner, due_date: due };
+        Ok(Json(assessment::update_item(&state, &auth.0, id.0, update).await?.into()))
+    }
+
+    /// Takes a workflow step: start, submit, withdraw, propose_not_applicable (HR lead);
+    /// accept, request_changes (advisor); reopen (HR lead). Illegal steps answer 409.
+    #[oai(path = "/items/:id/transitions", method = "post")]
+    async fn transition(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<TransitionRequest>,
+    ) -> Result<ItemState> {
+        let row = assessment::transition(&state, &auth.0, id.0, body.action.into(), body.reason.as_deref()).await?;
+        Ok(Json(row.into()))
+    }
+
+    /// Adds a comment.
+    #[oai(path = "/items/:id/comments", method = "post")]
+    async fn comment(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<NewComment>,
+    ) -> Result<Comment> {
+        Ok(Json(assessment::add_comment(&state, &auth.0, id.0, &body.body).await?.into()))
+    }
+
+    /// Adds a note or a link as evidence (or replaces earlier evidence).
+    #[oai(path = "/items/:id/evidence", method = "post", tag = "Tag::Evidence")]
+    async fn add_text_evidence(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<NewTextEvidence>,
+    ) -> Result<Evidence> {
+        let b = body.0;
+        let content = match b.kind {
+            TextEvidenceKind::Note => evidence::Body::Note(b.note.unwrap_or_default()),
+            TextEvidenceKind::Link => evidence::Body::Link(b.url.unwrap_or_default()),
+        };
+        let new = evidence::NewEvidence {
+            title: b.title,
+            body: content,
+            valid_from: b.valid_from,
+            valid_until: b.valid_until,
+            replaces: b.replaces,
+        };
+        Ok(Json(evidence::add(&state, &auth.0, id.0, new).await?.into()))
+    }
+
+    /// Uploads a file as evidence (multipart/form-data).
+    #[oai(path = "/items/:id/evidence/file", method = "post", tag = "Tag::Evidence")]
+    async fn add_file_evidence(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        form: FileEvidence,
+    ) -> Result<Evidence> {
+        let limit = state.config.max_upload_bytes;
+        let filename = form.file.file_name().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        form.file
+            .into_async_read()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        if bytes.len() > limit {
+            return Err(AppError::TooLarge(evidence::too_large_message(limit)).into());
+        }
+        let new = evidence::NewEvidence {
+            title: form.title,
+            body: evidence::Body::File { filename, bytes },
+            valid_from: date("valid_from", form.valid_from.as_deref())?,
+            valid_until: date("valid_until", form.valid_until.as_deref())?,
+            replaces: form.replaces,
+        };
+        Ok(Json(evidence::add(&state, &auth.0, id.0, new).await?.into()))
+    }
+
+    /// Downloads an evidence file, as an attachment.
+    #[oai(path = "/evidence/:id/download", method = "get", tag = "Tag::Evidence")]
+    async fn download(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+    ) -> poem::Result<Attachment<Vec<u8>>> {
+        let d = evidence::download(&state, &auth.0, id.0).await?;
+        Ok(Attachment::new(d.bytes).attachment_type(AttachmentType::Attachment).filename(d.filename))
+    }
+
+    /// Items waiting for your review, oldest first (advisors).
+    #[oai(path = "/review-queue", method = "get", tag = "Tag::Review")]
+    async fn review_queue(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        lang: Query<Option<String>>,
+    ) -> Result<Vec<QueueEntry>> {
+        Ok(Json(
+            assessment::review_queue(&state, &auth.0, self::lang(&lang)).await?.into_iter().map(Into::into).collect(),
+        ))
+    }
+}

@@ -1,0 +1,68 @@
+//! The REST API under `/api/v1`, over the same services as the pages. Bearer tokens (created on
+//! the account page or through the API) authenticate; errors are JSON `{ "message", "errors" }`.
+mod auth;
+mod dto;
+mod handlers;
+
+use poem::http::StatusCode;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
+use poem_openapi::OpenApiService;
+
+use crate::error::AppError;
+
+pub fn service(public_url: &str) -> OpenApiService<handlers::Api, ()> {
+    OpenApiService::new(handlers::Api, "carer-friendly", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Self-assessment towards the recognition \"Wij werken mantelzorgvriendelijk!\" / \"We work carer-friendly!\". \
+             Authenticate with `Authorization: Bearer <token>`; create a token on the account page (/account). \
+             Errors are JSON objects with a `message` and, for invalid input (422), `errors`: a list of {field, code}. \
+             Someone else's objects answer 404; reading roles that try to write get 403; illegal workflow steps 409.",
+        )
+        .server(format!("{public_url}/api/v1"))
+}
+
+#[derive(serde::Serialize)]
+struct ErrorBody {
+    message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<crate::error::FieldError>,
+}
+
+/// Every error under /api becomes JSON with a message a person can read.
+pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    match ep.call(req).await {
+        Ok(r) => Ok(r.into_response()),
+        Err(err) => {
+            let (status, message, errors) = match err.downcast_ref::<AppError>() {
+                Some(AppError::Invalid(errors)) => {
+                    let msg = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.code.replace('_', " ")))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    (StatusCode::UNPROCESSABLE_ENTITY, format!("the input is not valid ({msg})"), errors.clone())
+                }
+                Some(e) => (e.status(), e.public_message(), vec![]),
+                None => {
+                    let status = err.status();
+                    let message = match status {
+                        StatusCode::UNAUTHORIZED => "a valid bearer token is required".to_string(),
+                        StatusCode::NOT_FOUND => "not found".to_string(),
+                        StatusCode::METHOD_NOT_ALLOWED => "method not allowed".to_string(),
+                        _ => err.to_string(),
+                    };
+                    (status, message, vec![])
+                }
+            };
+            let body = serde_json::to_string(&ErrorBody { message, errors }).unwrap_or_else(|_| "{}".into());
+            Ok(Response::builder().status(status).content_type("application/json").body(body))
+        }
+    }
+}
+
+pub fn routes(public_url: String) -> impl Endpoint {
+    let api = service(&public_url);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    poem::Route::new().nest("/v1", api.around(json_errors)).at("/openapi.json", spec).nest("/docs", docs)
+}

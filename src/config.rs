@@ -1,0 +1,66 @@
+//! Configuration: one struct, every field from a flag or an environment variable, with defaults
+//! that need nothing, so `carer-friendly serve` starts on a fresh machine.
+use clap::Args;
+
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Database URL: sqlite://path?mode=rwc or postgres://user@host/db.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/carer-friendly.db?mode=rwc")]
+    pub database_url: String,
+
+    /// The address people use to reach this service; used in links in e-mails.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Secret for signing CSRF tokens (any string of 32+ characters). Several instances must share
+    /// it; when unset, a random secret is generated once and kept in the database.
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Mark cookies Secure (set when served behind https).
+    #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Directory with the checklist files.
+    #[arg(long, env = "CHECKLISTS_DIR", default_value = "checklists")]
+    pub checklists_dir: String,
+
+    /// SMTP server URL, e.g. smtp://localhost:25 or smtps://user:pass@mail.example.org.
+    /// When unset, e-mails are written as .eml files to MAIL_DIR.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Directory for .eml files when no SMTP server is configured.
+    #[arg(long, env = "MAIL_DIR", default_value = "data/mail")]
+    pub mail_dir: String,
+
+    /// Sender address of outgoing e-mail.
+    #[arg(long, env = "MAIL_FROM", default_value = "carer-friendly <noreply@localhost>")]
+    pub mail_from: String,
+
+    /// How often (seconds) the outbox is checked for mail to send.
+    #[arg(long, env = "OUTBOX_INTERVAL_SECS", default_value_t = 5)]
+    pub outbox_interval_secs: u64,
+
+    /// Largest accepted evidence upload, in bytes.
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+}
+
+impl Config {
+    /// Configuration for tests and tools: defaults, then the given database.
+    pub fn for_database(database_url: &str) -> Self {
+        Config {
+            database_url: database_url.to_string(),
+            public_url: None,
+            secret_key: None,
+            secure_cookies: false,
+            checklists_dir: "checklists".into(),
+            smtp_url: None,
+            mail_dir: "data/mail".into(),
+            mail_from: "carer-friendly <noreply@localhost>".into(),
+            outbox_interval_secs: 5,
+            max_upload_bytes: 10 * 1024 * 1024,
+        }
+    }
+}

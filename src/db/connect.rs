@@ -1,0 +1,67 @@
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Opens the database. For SQLite: creates the folder of the file, a small pool, WAL, a busy
+/// timeout and foreign keys, so concurrent writers wait instead of failing with "locked".
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut url = url.to_string();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let file = path.split('?').next().unwrap_or_default();
+        if let Some(parent) = std::path::Path::new(file).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        if !url.contains('?') {
+            url.push_str("?mode=rwc");
+        }
+    }
+    let sqlite = url.starts_with("sqlite:");
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(if sqlite { 5 } else { 20 })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if sqlite {
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+        });
+    }
+    Database::connect(opts).await
+}
+
+/// Applies pending migrations. On PostgreSQL under an advisory lock held on one dedicated
+/// connection, so instances starting together do not race (sea-orm-migration takes no lock).
+pub async fn migrate(db: &DatabaseConnection, url: &str) -> Result<(), DbErr> {
+    const LOCK: i64 = 0x6361_7265_7266;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(1).min_connections(1).sqlx_logging(false);
+    let single = Database::connect(opts).await?;
+    single.execute_unprepared(&format!("SELECT pg_advisory_lock({LOCK})")).await?;
+    let result = Migrator::up(&single, None).await;
+    single.execute_unprepared(&format!("SELECT pg_advisory_unlock({LOCK})")).await?;
+    single.close().await?;
+    result
+}
+
+/// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite so that a writer takes the lock up
+/// front (and waits for it under the busy timeout) instead of failing half-way.
+pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

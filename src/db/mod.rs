@@ -1,0 +1,5 @@
+//! Persistence: the connection (SQLite or PostgreSQL), migrations, and the sea-orm entities.
+pub mod connect;
+pub mod entities;
+
+pub use connect::{connect, migrate, write_txn};

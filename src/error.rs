@@ -1,0 +1,91 @@
+//! One error type for every use case, mapped to an HTTP status in one place (`status`).
+//! Pages render it as an error page, the API as JSON; internal details only go to the log.
+use poem::http::StatusCode;
+
+/// A problem with one input field: `code` is a message key (see `templates/i18n/`), so pages show
+/// it translated next to the field and the API in English.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &'static str) -> Self {
+        FieldError { field: field.to_string(), code }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    #[error("please log in")]
+    Unauthenticated,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the input is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error("the form has expired or was not sent from this site; please try again")]
+    Csrf,
+    #[error("database error")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn invalid(field: &str, code: &'static str) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, code)])
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What a person may read: never database or internal details.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Db(e) => {
+                tracing::error!(error = %e, "database error");
+                "something went wrong on our side; nothing was changed".into()
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                "something went wrong on our side; nothing was changed".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl poem::error::ResponseError for AppError {
+    fn status(&self) -> StatusCode {
+        AppError::status(self)
+    }
+}

@@ -1,0 +1,17 @@
+//! carer-friendly: takes employers through the Werk&Mantelzorg self-assessment (four pillars and
+//! the Going-Ahead checklist) to a recognition as a carer-friendly organisation.
+//!
+//! `domain` holds the rules (no I/O), `db` the persistence, `services` the use cases, `web` the
+//! HTML pages and `api` the REST API over the same services; `mail` the outbox.
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod web;

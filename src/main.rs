@@ -1,0 +1,68 @@
+use std::sync::Arc;
+
+use carer_friendly::clock::SystemClock;
+use carer_friendly::config::Config;
+use carer_friendly::startup::{Application, build_state};
+use clap::{Parser, Subcommand};
+
+/// carer-friendly: the self-assessment towards "Wij werken mantelzorgvriendelijk!".
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the web service (pages, REST API, mail sender).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Applies database migrations and exits.
+    Migrate,
+    /// Loads demo organisations and accounts and prints how to log in.
+    Demo {
+        /// Instead of the three showcase organisations, create this many with realistic
+        /// evidence (for measuring speed).
+        #[arg(long)]
+        organisations: Option<usize>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { bind } => {
+            let app = Application::build(cli.config, Arc::new(SystemClock), &bind).await?;
+            println!("carer-friendly is running at {}", app.state().public_url());
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let db = carer_friendly::db::connect(&cli.config.database_url).await?;
+            carer_friendly::db::migrate(&db, &cli.config.database_url).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Demo { organisations } => {
+            let state = build_state(cli.config, Arc::new(SystemClock)).await?;
+            let report = match organisations {
+                Some(n) => carer_friendly::demo::load_many(&state, n).await?,
+                None => carer_friendly::demo::load_showcase(&state).await?,
+            };
+            println!("{report}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Secrets: random tokens (only their SHA-256 is stored), argon2 password hashes, HMAC signatures.
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub fn hash_token(token: &str) -> String {
+    sha256_hex(token.as_bytes())
+}
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+}
+
+/// A hash to compare against when the user does not exist, so a login takes as long either way.
+pub fn dummy_password_hash() -> &'static str {
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0T3b1Fq3PJdHh0r2xLvzQ7Y6w3l0fHnq5tBdqVtM2dU"
+}
+
+fn mac(secret: &[u8], message: &str) -> Option<Hmac<Sha256>> {
+    // HMAC accepts keys of any length; the error case cannot occur, but is not unwrapped.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).ok()?;
+    mac.update(message.as_bytes());
+    Some(mac)
+}
+
+pub fn sign(secret: &[u8], message: &str) -> String {
+    mac(secret, message).map(|m| URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())).unwrap_or_default()
+}
+
+pub fn verify_signature(secret: &[u8], message: &str, signature: &str) -> bool {
+    let (Ok(sig), Some(mac)) = (URL_SAFE_NO_PAD.decode(signature), mac(secret, message)) else {
+        return false;
+    };
+    mac.verify_slice(&sig).is_ok()
+}

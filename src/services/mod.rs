@@ -1,0 +1,20 @@
+//! The use cases, shared by pages, API, jobs and commands. Each checks the policy first, then
+//! reads or changes the database, and records every change in the audit log.
+pub mod accounts;
+pub mod assessment;
+pub mod audit;
+pub mod crypto;
+pub mod evidence;
+pub mod organisations;
+
+use crate::domain::policy::Denied;
+use crate::error::AppError;
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotFound => AppError::NotFound,
+            Denied::Forbidden => AppError::Forbidden,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Builds the application: database (migrated), checklists, templates, secret, routes; binds the
+//! listener (port 0 in tests) and starts the outbox sender beside the server.
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::{Data, Json};
+use poem::{EndpointExt, Route, Server, get, handler};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::entities::setting;
+use crate::domain::checklist::Checklists;
+use crate::services::{accounts, assessment, crypto};
+use crate::state::AppState;
+use crate::web::i18n::Translations;
+
+/// A folder of the repository: as configured when it exists, else the one beside the sources,
+/// so the binary also runs from another working directory.
+fn resource_dir(configured: &str, name: &str) -> PathBuf {
+    let p = Path::new(configured);
+    if p.is_dir() { p.to_path_buf() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(name) }
+}
+
+/// Everything but the listener: used by `serve`, `demo` and the tests.
+pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = crate::db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("database: {e}"))?;
+    crate::db::migrate(&db, &config.database_url).await.map_err(|e| anyhow::anyhow!("migrations: {e}"))?;
+    let checklists = Checklists::load_dir(&resource_dir(&config.checklists_dir, "checklists"))
+        .map_err(|e| anyhow::anyhow!("checklist {e}"))?;
+    let templates_dir = resource_dir("templates", "templates");
+    let translations = Arc::new(Translations::load(&templates_dir.join("i18n")).map_err(anyhow::Error::msg)?);
+    let env = crate::web::templates::environment(&templates_dir, translations.clone());
+    crate::web::templates::check_all(&env, &templates_dir).map_err(anyhow::Error::msg)?;
+    let secret = match &config.secret_key {
+        Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
+        Some(_) => anyhow::bail!("SECRET_KEY must be at least 32 characters"),
+        None => shared_secret(&db).await?,
+    };
+    if let Some(url) = &config.public_url {
+        config.public_url = Some(url.trim_end_matches('/').to_string());
+    }
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        checklists: Arc::new(checklists),
+        templates: Arc::new(env),
+        translations,
+        secret: Arc::new(secret),
+        clock,
+    })
+}
+
+/// The signing key kept in the database, created by the first instance that needs it.
+async fn shared_secret(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<u8>> {
+    const KEY: &str = "secret_key";
+    if let Some(s) = setting::Entity::find_by_id(KEY.to_string()).one(db).await? {
+        return Ok(s.value.into_bytes());
+    }
+    let fresh = setting::ActiveModel { key: Set(KEY.into()), value: Set(crypto::random_token()) };
+    // Two instances starting together: one insert wins, both then read the same value.
+    let _ = setting::Entity::insert(fresh).exec(db).await;
+    let s = setting::Entity::find_by_id(KEY.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("could not store the secret key"))?;
+    Ok(s.value.into_bytes())
+}
+
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+    database: bool,
+    version: &'static str,
+}
+
+#[handler]
+async fn health(state: Data<&AppState>) -> Json<Health> {
+    let database = state.db.execute_unprepared("SELECT 1").await.is_ok();
+    Json(Health { status: if database { "ok" } else { "degraded" }, database, version: env!("CARGO_PKG_VERSION") })
+}
+
+pub fn app(state: AppState) -> impl poem::Endpoint {
+    let public_url = state.public_url();
+    Route::new()
+        .at("/health", get(health))
+        .nest("/api", crate::api::routes(public_url))
+        .nest("/", crate::web::routes())
+        .data(state)
+}
+
+pub struct Application {
+    port: u16,
+    state: AppState,
+    acceptor: poem::listener::TcpAcceptor,
+}
+
+impl Application {
+    /// Builds the state, binds `bind` (use port 0 for a free port) and prints the setup link on
+    /// an installation without an operator.
+    pub async fn build(mut config: Config, clock: Arc<dyn Clock>, bind: &str) -> anyhow::Result<Application> {
+        let acceptor = TcpListener::bind(bind.to_string())
+            .into_acceptor()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| anyhow::anyhow!("no local address"))?;
+        if config.public_url.is_none() {
+            config.public_url = Some(format!("http://{addr}"));
+        }
+        let state = build_state(config, clock).await?;
+        let added = assessment::sync_checklists(&state).await?;
+        if added > 0 {
+            tracing::info!(added, "checklist items added to existing organisations");
+        }
+        if let Some(link) = accounts::setup_link_if_needed(&state).await? {
+            println!("\nNo operator account yet. Create one with this one-time link (valid 24 hours):\n  {link}\n");
+        }
+        Ok(Application { port: addr.port(), state, acceptor })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process ends, with the outbox sender beside it.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let transport = crate::mail::sender::Transport::from_config(&self.state.config).map_err(anyhow::Error::msg)?;
+        let interval = Duration::from_millis(self.state.config.outbox_interval_secs.max(1) * 1000);
+        tokio::spawn(crate::mail::sender::run(self.state.clone(), transport, interval));
+        tracing::info!(port = self.port, "listening");
+        Server::new_with_acceptor(self.acceptor).run(app(self.state)).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,38 @@
+//! What every request handler, job and command gets: configuration, database, checklists,
+//! templates, the mail settings and the clock.
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::checklist::Checklists;
+use crate::web::i18n::Translations;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub checklists: Arc<Checklists>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+    pub translations: Arc<Translations>,
+    /// Key for signing CSRF tokens; the same on every instance (configured or kept in the database).
+    pub secret: Arc<Vec<u8>>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The base of links in e-mails.
+    pub fn public_url(&self) -> String {
+        self.config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+            .trim_end_matches('/')
+            .to_string()
+    }
+}

@@ -1,0 +1,273 @@
+//! Members and invitations, the operator's page, and the user's own account (API tokens).
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path};
+use poem::{Request, Response, handler};
+use serde::{Deserialize, Serialize};
+
+use super::session::{self, Viewer};
+use super::{field_errors, redirect, render};
+use crate::domain::role::Role;
+use crate::error::AppError;
+use crate::services::{accounts, organisations};
+use crate::state::AppState;
+
+async fn members_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    org: i64,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let organisation = organisations::get(state, &v.actor, org).await?;
+    let member_list = organisations::members(state, &v.actor, org).await?;
+    let may_invite = v.actor.may(crate::domain::policy::Permission::InviteMembers, org).is_ok();
+    let roles: Vec<&str> = Role::ALL.iter().filter(|r| v.actor.may_invite_role(**r)).map(|r| r.as_str()).collect();
+    render(
+        state,
+        req,
+        Some(v),
+        status,
+        "members.html",
+        minijinja::context! { organisation => organisation, members => member_list, may_invite => may_invite, roles => roles, ..extra },
+    )
+}
+
+#[handler]
+pub async fn members(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    members_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct InviteForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    email: String,
+    name: String,
+    role: String,
+}
+
+#[handler]
+pub async fn invite_member(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(org): Path<i64>,
+    Form(f): Form<InviteForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let lang = session::lang(req, Some(&v));
+    let result = match Role::parse(&f.role) {
+        Some(role) => {
+            let inv = accounts::NewInvitation {
+                email: f.email.clone(),
+                name: f.name.clone(),
+                role,
+                organisation_id: Some(org),
+                lang: lang.into(),
+            };
+            accounts::invite(&state, &v.actor, inv).await.map(|_| ())
+        }
+        None => Err(AppError::invalid("role", "role_not_allowed")),
+    };
+    match result {
+        Ok(()) => {
+            let ctx = minijinja::context! { invited => f.email };
+            members_page(&state, req, &v, org, StatusCode::OK, ctx).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors), form => f };
+            members_page(&state, req, &v, org, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn operator_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let advisors = organisations::advisors(state, &v.actor).await?;
+    let orgs = organisations::visible(state, &v.actor).await?;
+    let assignments = crate::services::organisations::assignments(state).await?;
+    render(
+        state,
+        req,
+        Some(v),
+        status,
+        "operator.html",
+        minijinja::context! { organisations => orgs, advisors => advisors, assignments => assignments, ..extra },
+    )
+}
+
+#[handler]
+pub async fn operator(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    operator_page(&state, req, &v, StatusCode::OK, minijinja::context! {}).await
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct OrganisationForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    hr_name: String,
+    #[serde(default)]
+    hr_email: String,
+}
+
+/// Creates an organisation and, when given, invites its first HR lead.
+#[handler]
+pub async fn create_organisation(
+    req: &Request,
+    state: Data<&AppState>,
+    Form(f): Form<OrganisationForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let lang = session::lang(req, Some(&v));
+    let fail = |errors: Vec<crate::error::FieldError>| minijinja::context! { org_errors => field_errors(&state, lang, &errors), org_form => &f };
+    if !f.hr_email.trim().is_empty() && crate::domain::email::EmailAddress::parse(&f.hr_email).is_none() {
+        let ctx = fail(vec![crate::error::FieldError::new("hr_email", "email_invalid")]);
+        return operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await;
+    }
+    let org = match organisations::create(&state, &v.actor, &f.name).await {
+        Ok(o) => o,
+        Err(AppError::Invalid(errors)) => {
+            return operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, fail(errors)).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !f.hr_email.trim().is_empty() {
+        let inv = accounts::NewInvitation {
+            email: f.hr_email.clone(),
+            name: if f.hr_name.trim().is_empty() { f.hr_email.clone() } else { f.hr_name.clone() },
+            role: Role::HrLead,
+            organisation_id: Some(org.id),
+            lang: lang.into(),
+        };
+        if let Err(AppError::Invalid(errors)) = accounts::invite(&state, &v.actor, inv).await {
+            // The organisation exists; say why the invitation did not go out.
+            let ctx = minijinja::context! { org_errors => field_errors(&state, lang, &errors), org_form => &f, created => org.name };
+            return operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await;
+        }
+    }
+    Ok(redirect("/operator"))
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct AdvisorForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    name: String,
+    email: String,
+}
+
+#[handler]
+pub async fn invite_advisor(
+    req: &Request,
+    state: Data<&AppState>,
+    Form(f): Form<AdvisorForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let lang = session::lang(req, Some(&v));
+    let inv = accounts::NewInvitation {
+        email: f.email.clone(),
+        name: f.name.clone(),
+        role: Role::Advisor,
+        organisation_id: None,
+        lang: lang.into(),
+    };
+    match accounts::invite(&state, &v.actor, inv).await {
+        Ok(_) => operator_page(&state, req, &v, StatusCode::OK, minijinja::context! { invited => f.email }).await,
+        Err(AppError::Invalid(errors)) => {
+            let ctx = minijinja::context! { advisor_errors => field_errors(&state, lang, &errors), advisor_form => f };
+            operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    csrf: String,
+    organisation_id: i64,
+    advisor_id: i64,
+}
+
+#[handler]
+pub async fn assign_advisor(
+    req: &Request,
+    state: Data<&AppState>,
+    Form(f): Form<AssignForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    organisations::assign_advisor(&state, &v.actor, f.organisation_id, f.advisor_id).await?;
+    Ok(redirect("/operator"))
+}
+
+async fn account_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let tokens = accounts::list_api_tokens(state, &v.actor).await?;
+    render(state, req, Some(v), status, "account.html", minijinja::context! { tokens => tokens, ..extra })
+}
+
+#[handler]
+pub async fn account(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    account_page(&state, req, &v, StatusCode::OK, minijinja::context! {}).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+}
+
+#[handler]
+pub async fn create_token(req: &Request, state: Data<&AppState>, Form(f): Form<TokenForm>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let lang = session::lang(req, Some(&v));
+    match accounts::create_api_token(&state, &v.actor, &f.name).await {
+        // The token is shown once, on this page; only its hash is kept.
+        Ok((_, token)) => {
+            account_page(&state, req, &v, StatusCode::OK, minijinja::context! { new_token => token }).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors), name => f.name };
+            account_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+}
+
+#[handler]
+pub async fn revoke_token(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<RevokeForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    accounts::revoke_api_token(&state, &v.actor, id).await?;
+    Ok(redirect("/account"))
+}

@@ -1,0 +1,322 @@
+//! The organisation overview, worksheets, item pages with evidence, comments and history, and
+//! the advisor's review queue.
+use chrono::NaiveDate;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Form, Multipart, Path};
+use poem::{Request, Response, handler};
+use serde::Deserialize;
+use tokio::io::AsyncReadExt;
+
+use super::session::{self, Viewer};
+use super::{field_errors, redirect, render};
+use crate::domain::workflow::Action;
+use crate::error::{AppError, FieldError};
+use crate::services::{assessment, evidence};
+use crate::state::AppState;
+
+#[handler]
+pub async fn overview(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let o = assessment::overview(&state, &v.actor, id, lang).await?;
+    render(&state, req, Some(&v), StatusCode::OK, "overview.html", minijinja::context! { o => o })
+}
+
+#[handler]
+pub async fn worksheet(
+    req: &Request,
+    state: Data<&AppState>,
+    Path((id, key)): Path<(i64, String)>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let w = assessment::worksheet(&state, &v.actor, id, &key, lang).await?;
+    render(&state, req, Some(&v), StatusCode::OK, "worksheet.html", minijinja::context! { w => w })
+}
+
+async fn item_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    id: i64,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(v));
+    let d = assessment::item_detail(state, &v.actor, id, lang).await?;
+    render(state, req, Some(v), status, "item.html", minijinja::context! { d => d, ..extra })
+}
+
+#[handler]
+pub async fn item(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    item_page(&state, req, &v, id, StatusCode::OK, minijinja::context! {}).await
+}
+
+/// A failed form on the item page: the page again, with the message and what was typed.
+async fn item_error(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    id: i64,
+    err: AppError,
+    form: minijinja::Value,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(v));
+    match err {
+        AppError::Invalid(errors) => {
+            let ctx = minijinja::context! { errors => field_errors(state, lang, &errors), form => form };
+            item_page(state, req, v, id, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        AppError::Conflict(_) | AppError::TooLarge(_) | AppError::UnsupportedType(_) => {
+            let ctx = minijinja::context! { problem => err.public_message(), form => form };
+            item_page(state, req, v, id, err.status(), ctx).await
+        }
+        other => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize, serde::Serialize)]
+pub struct TransitionForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[handler]
+pub async fn transition(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<TransitionForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let Some(action) = Action::parse(&f.action) else {
+        return Err(AppError::BadRequest(format!("unknown action \"{}\"", f.action)).into());
+    };
+    match assessment::transition(&state, &v.actor, id, action, Some(&f.reason)).await {
+        Ok(_) => Ok(redirect(&format!("/items/{id}"))),
+        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
+    }
+}
+
+#[derive(Deserialize, serde::Serialize)]
+pub struct DetailsForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    owner_id: String,
+    #[serde(default)]
+    due_date: String,
+}
+
+#[handler]
+pub async fn update_item(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<DetailsForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let mut errors = vec![];
+    let owner = match f.owner_id.trim() {
+        "" => Some(None),
+        s => match s.parse::<i64>() {
+            Ok(n) => Some(Some(n)),
+            Err(_) => {
+                errors.push(FieldError::new("owner_id", "owner_unknown"));
+                None
+            }
+        },
+    };
+    let due = match parse_date(&f.due_date) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            errors.push(FieldError::new("due_date", e));
+            None
+        }
+    };
+    let result = if errors.is_empty() {
+        assessment::update_item(&state, &v.actor, id, assessment::ItemUpdate { owner_id: owner, due_date: due }).await
+    } else {
+        Err(AppError::Invalid(errors))
+    };
+    match result {
+        Ok(_) => Ok(redirect(&format!("/items/{id}"))),
+        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
+    }
+}
+
+/// An optional date from a form field (YYYY-MM-DD, as `<input type=date>` sends it).
+pub fn parse_date(s: &str) -> Result<Option<NaiveDate>, &'static str> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| "date_invalid")
+}
+
+#[derive(Deserialize, serde::Serialize)]
+pub struct CommentForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    body: String,
+}
+
+#[handler]
+pub async fn comment(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<CommentForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    match assessment::add_comment(&state, &v.actor, id, &f.body).await {
+        Ok(c) => Ok(redirect(&format!("/items/{id}#comment-{}", c.id))),
+        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
+    }
+}
+
+#[derive(Default, serde::Serialize)]
+struct EvidenceForm {
+    csrf: String,
+    kind: String,
+    title: String,
+    note: String,
+    url: String,
+    valid_from: String,
+    valid_until: String,
+    replaces: String,
+    #[serde(skip)]
+    filename: String,
+    #[serde(skip)]
+    bytes: Vec<u8>,
+}
+
+/// Reads the evidence form, never more than the upload limit of the file (multipart has no limit
+/// of its own, and Content-Length cannot be trusted).
+async fn read_evidence_form(mut mp: Multipart, limit: usize) -> Result<EvidenceForm, AppError> {
+    let mut f = EvidenceForm::default();
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(e.to_string()))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            f.filename = field.file_name().unwrap_or_default().to_string();
+            let mut buf = Vec::new();
+            field
+                .into_async_read()
+                .take(limit as u64 + 1)
+                .read_to_end(&mut buf)
+                .await
+                .map_err(|e| AppError::BadRequest(e.to_string()))?;
+            if buf.len() > limit {
+                return Err(AppError::TooLarge(evidence::too_large_message(limit)));
+            }
+            f.bytes = buf;
+            continue;
+        }
+        let mut text = String::new();
+        field
+            .into_async_read()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        match name.as_str() {
+            "csrf" => f.csrf = text,
+            "kind" => f.kind = text,
+            "title" => f.title = text,
+            "note" => f.note = text,
+            "url" => f.url = text,
+            "valid_from" => f.valid_from = text,
+            "valid_until" => f.valid_until = text,
+            "replaces" => f.replaces = text,
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+#[handler]
+pub async fn add_evidence(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    mp: Multipart,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let f = match read_evidence_form(mp, state.config.max_upload_bytes).await {
+        Ok(f) => f,
+        // The token has not been read yet when the file is too large; the item page (which
+        // checks access) says what went wrong, and nothing was stored.
+        Err(e) => return item_error(&state, req, &v, id, e, minijinja::context! {}).await,
+    };
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let mut errors = vec![];
+    let valid_from = parse_date(&f.valid_from).unwrap_or_else(|e| {
+        errors.push(FieldError::new("valid_from", e));
+        None
+    });
+    let valid_until = parse_date(&f.valid_until).unwrap_or_else(|e| {
+        errors.push(FieldError::new("valid_until", e));
+        None
+    });
+    let replaces = f.replaces.trim().parse::<i64>().ok();
+    let body = match f.kind.as_str() {
+        "note" => evidence::Body::Note(f.note.clone()),
+        "link" => evidence::Body::Link(f.url.clone()),
+        "file" => evidence::Body::File { filename: f.filename.clone(), bytes: f.bytes.clone() },
+        _ => {
+            errors.push(FieldError::new("kind", "kind_invalid"));
+            evidence::Body::Note(String::new())
+        }
+    };
+    let ctx = minijinja::Value::from_serialize(&f);
+    if !errors.is_empty() {
+        return item_error(&state, req, &v, id, AppError::Invalid(errors), ctx).await;
+    }
+    let new = evidence::NewEvidence { title: f.title.clone(), body, valid_from, valid_until, replaces };
+    match evidence::add(&state, &v.actor, id, new).await {
+        Ok(e) => Ok(redirect(&format!("/items/{id}#evidence-{}", e.id))),
+        Err(e) => item_error(&state, req, &v, id, e, ctx).await,
+    }
+}
+
+/// Files are always sent as attachments, with the type found in their content, so a browser
+/// never runs an uploaded document as a page.
+pub fn attachment(d: evidence::Download) -> Response {
+    let ascii: String = d.filename.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+    let encoded = url::form_urlencoded::byte_serialize(d.filename.as_bytes()).collect::<String>().replace('+', "%20");
+    Response::builder()
+        .content_type(d.content_type)
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"))
+        .header("X-Content-Type-Options", "nosniff")
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(d.bytes)
+}
+
+#[handler]
+pub async fn download(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    Ok(attachment(evidence::download(&state, &v.actor, id).await?))
+}
+
+#[handler]
+pub async fn review_queue(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let queue = assessment::review_queue(&state, &v.actor, lang).await?;
+    let orgs = crate::services::organisations::visible(&state, &v.actor).await?;
+    render(
+        &state,
+        req,
+        Some(&v),
+        StatusCode::OK,
+        "review.html",
+        minijinja::context! { queue => queue, organisations => orgs },
+    )
+}

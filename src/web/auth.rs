@@ -1,0 +1,264 @@
+//! Login, logout, language, the welcome page of setup and invitation links, password reset.
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Form, Path, Query};
+use poem::{Request, Response, handler};
+use serde::Deserialize;
+
+use super::session::{self, LANG_COOKIE, SESSION_COOKIE};
+use super::{field_errors, redirect, render, safe_next};
+use crate::error::AppError;
+use crate::services::accounts;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[handler]
+pub async fn login_page(req: &Request, state: Data<&AppState>, Query(q): Query<NextQuery>) -> poem::Result<Response> {
+    if session::viewer(req, &state).await?.is_some() {
+        return Ok(redirect(&safe_next(q.next.as_deref())));
+    }
+    render(&state, req, None, StatusCode::OK, "login.html", minijinja::context! { next => q.next, email => "" })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[handler]
+pub async fn login(req: &Request, state: Data<&AppState>, Form(f): Form<LoginForm>) -> poem::Result<Response> {
+    session::verify_csrf(&state, req, None, &f.csrf)?;
+    match accounts::login(&state, &f.email, &f.password).await {
+        Ok((user, token)) => {
+            let mut resp = redirect(&safe_next(f.next.as_deref()));
+            let max_age = accounts::SESSION_DAYS * 24 * 3600;
+            for c in [
+                session::set_cookie(&state, SESSION_COOKIE, &token, max_age),
+                session::set_cookie(&state, LANG_COOKIE, &user.locale, 365 * 24 * 3600),
+            ] {
+                if let Ok(v) = c.parse() {
+                    resp.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            Ok(resp)
+        }
+        Err(AppError::Invalid(errors)) => {
+            let lang = session::lang(req, None);
+            render(
+                &state,
+                req,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "login.html",
+                minijinja::context! { next => f.next, email => f.email, errors => field_errors(&state, lang, &errors) },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+#[handler]
+pub async fn logout(req: &Request, state: Data<&AppState>, Form(f): Form<CsrfForm>) -> poem::Result<Response> {
+    if let Some(v) = session::viewer(req, &state).await? {
+        session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+        accounts::logout(&state, &v.session_token).await?;
+    }
+    let mut resp = redirect("/login");
+    if let Ok(v) = session::set_cookie(&state, SESSION_COOKIE, "", 0).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    csrf: String,
+    lang: String,
+    next: Option<String>,
+}
+
+#[handler]
+pub async fn language(req: &Request, state: Data<&AppState>, Form(f): Form<LanguageForm>) -> poem::Result<Response> {
+    let viewer = session::viewer(req, &state).await?;
+    session::verify_csrf(&state, req, viewer.as_ref(), &f.csrf)?;
+    let lang = super::i18n::normalise(Some(&f.lang));
+    if let Some(v) = &viewer {
+        accounts::set_locale(&state, v.user.id, lang).await?;
+    }
+    let mut resp = redirect(&safe_next(f.next.as_deref()));
+    if let Ok(v) = session::set_cookie(&state, LANG_COOKIE, lang, 365 * 24 * 3600).parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+#[handler]
+pub async fn welcome_page(req: &Request, state: Data<&AppState>, Path(token): Path<String>) -> poem::Result<Response> {
+    let row = accounts::usable_token(&state, &token).await?;
+    let setup = row.purpose == "setup";
+    render(
+        &state,
+        req,
+        None,
+        StatusCode::OK,
+        "welcome.html",
+        minijinja::context! { token => token, setup => setup, email => row.email, name => row.name, role => row.role },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct WelcomeForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    email: String,
+    password: String,
+}
+
+#[handler]
+pub async fn welcome(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(token): Path<String>,
+    Form(f): Form<WelcomeForm>,
+) -> poem::Result<Response> {
+    session::verify_csrf(&state, req, None, &f.csrf)?;
+    match accounts::accept_invitation(&state, &token, &f.name, &f.email, &f.password).await {
+        Ok(user) => {
+            let lang = session::lang(req, None);
+            render(
+                &state,
+                req,
+                None,
+                StatusCode::OK,
+                "message.html",
+                minijinja::context! {
+                    title => state.translations.get(lang, "welcome.done_title"),
+                    message => state.translations.get(lang, "welcome.done"),
+                    email => user.email, link => "/login", link_text => state.translations.get(lang, "nav.login"),
+                },
+            )
+        }
+        Err(AppError::Invalid(errors)) => {
+            let row = accounts::usable_token(&state, &token).await?;
+            let lang = session::lang(req, None);
+            render(
+                &state,
+                req,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "welcome.html",
+                minijinja::context! {
+                    token => token, setup => row.purpose == "setup",
+                    email => if row.email.is_empty() { f.email } else { row.email }, name => f.name, role => row.role,
+                    errors => field_errors(&state, lang, &errors),
+                },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[handler]
+pub async fn reset_request_page(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
+    render(&state, req, None, StatusCode::OK, "reset_request.html", minijinja::context! { email => "" })
+}
+
+#[derive(Deserialize)]
+pub struct ResetRequestForm {
+    csrf: String,
+    email: String,
+}
+
+#[handler]
+pub async fn reset_request(
+    req: &Request,
+    state: Data<&AppState>,
+    Form(f): Form<ResetRequestForm>,
+) -> poem::Result<Response> {
+    session::verify_csrf(&state, req, None, &f.csrf)?;
+    let lang = session::lang(req, None);
+    match accounts::request_password_reset(&state, &f.email, lang).await {
+        Ok(()) => render(
+            &state,
+            req,
+            None,
+            StatusCode::OK,
+            "message.html",
+            minijinja::context! {
+                title => state.translations.get(lang, "reset.sent_title"),
+                message => state.translations.get(lang, "reset.sent"),
+                link => "/login", link_text => state.translations.get(lang, "nav.login"),
+            },
+        ),
+        Err(AppError::Invalid(errors)) => render(
+            &state,
+            req,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reset_request.html",
+            minijinja::context! { email => f.email, errors => field_errors(&state, lang, &errors) },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[handler]
+pub async fn reset_page(req: &Request, state: Data<&AppState>, Path(token): Path<String>) -> poem::Result<Response> {
+    let row = accounts::usable_token(&state, &token).await?;
+    if row.purpose != "reset" {
+        return Err(AppError::NotFound.into());
+    }
+    render(&state, req, None, StatusCode::OK, "reset.html", minijinja::context! { token => token })
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    password: String,
+}
+
+#[handler]
+pub async fn reset(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(token): Path<String>,
+    Form(f): Form<ResetForm>,
+) -> poem::Result<Response> {
+    session::verify_csrf(&state, req, None, &f.csrf)?;
+    let lang = session::lang(req, None);
+    match accounts::reset_password(&state, &token, &f.password).await {
+        Ok(_) => render(
+            &state,
+            req,
+            None,
+            StatusCode::OK,
+            "message.html",
+            minijinja::context! {
+                title => state.translations.get(lang, "reset.done_title"),
+                message => state.translations.get(lang, "reset.done"),
+                link => "/login", link_text => state.translations.get(lang, "nav.login"),
+            },
+        ),
+        Err(AppError::Invalid(errors)) => render(
+            &state,
+            req,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reset.html",
+            minijinja::context! { token => token, errors => field_errors(&state, lang, &errors) },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}

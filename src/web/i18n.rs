@@ -1,0 +1,44 @@
+//! Dutch and English texts for pages and e-mails: `templates/i18n/{nl,en}.toml`, flat
+//! `key = "text"` maps. Dutch is the default; a missing English text falls back to the key, so
+//! a gap shows up in review instead of breaking a page.
+use std::collections::HashMap;
+use std::path::Path;
+
+pub const LANGUAGES: [&str; 2] = ["nl", "en"];
+
+#[derive(Debug, Default)]
+pub struct Translations {
+    by_lang: HashMap<String, HashMap<String, String>>,
+}
+
+impl Translations {
+    pub fn load(dir: &Path) -> Result<Translations, String> {
+        let mut by_lang = HashMap::new();
+        for lang in LANGUAGES {
+            let path = dir.join(format!("{lang}.toml"));
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let map: HashMap<String, String> =
+                toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+            by_lang.insert(lang.to_string(), map);
+        }
+        let t = Translations { by_lang };
+        let missing: Vec<_> = t.by_lang["nl"].keys().filter(|k| !t.by_lang["en"].contains_key(*k)).collect();
+        if let Some(k) = missing.first() {
+            return Err(format!("templates/i18n/en.toml lacks \"{k}\" (and {} more)", missing.len() - 1));
+        }
+        Ok(t)
+    }
+
+    pub fn get<'a>(&'a self, lang: &str, key: &'a str) -> &'a str {
+        let lang = if lang == "en" { "en" } else { "nl" };
+        self.by_lang.get(lang).and_then(|m| m.get(key)).map(String::as_str).unwrap_or(key)
+    }
+}
+
+/// A supported language from a user preference, cookie or header, else Dutch.
+pub fn normalise(lang: Option<&str>) -> &'static str {
+    match lang.map(|l| l.trim().to_ascii_lowercase()) {
+        Some(l) if l.starts_with("en") => "en",
+        _ => "nl",
+    }
+}

@@ -1,0 +1,84 @@
+//! Who is asking: the session cookie (a random token whose hash is in the database), the
+//! language, and CSRF tokens for forms (an HMAC of the session, or of a pre-login cookie).
+use poem::Request;
+use poem::http::header;
+
+use crate::db::entities::user;
+use crate::domain::policy::Actor;
+use crate::error::{AppError, AppResult};
+use crate::services::{accounts, crypto};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "cf_session";
+pub const ANON_COOKIE: &str = "cf_anon";
+pub const LANG_COOKIE: &str = "cf_lang";
+
+pub struct Viewer {
+    pub user: user::Model,
+    pub actor: Actor,
+    pub session_token: String,
+}
+
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when configured (behind https).
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+pub async fn viewer(req: &Request, state: &AppState) -> AppResult<Option<Viewer>> {
+    let Some(token) = cookie(req, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(user) = accounts::session_user(state, &token).await? else {
+        return Ok(None);
+    };
+    let actor = accounts::actor_for(&state.db, &user).await?;
+    Ok(Some(Viewer { user, actor, session_token: token }))
+}
+
+pub async fn require(req: &Request, state: &AppState) -> AppResult<Viewer> {
+    viewer(req, state).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// The language of the page: the user's choice, else the language cookie, else Dutch.
+pub fn lang(req: &Request, viewer: Option<&Viewer>) -> &'static str {
+    match viewer {
+        Some(v) => super::i18n::normalise(Some(&v.user.locale)),
+        None => super::i18n::normalise(cookie(req, LANG_COOKIE).as_deref()),
+    }
+}
+
+fn csrf_subject(req: &Request, viewer: Option<&Viewer>) -> Option<String> {
+    match viewer {
+        Some(v) => Some(format!("session:{}", crypto::hash_token(&v.session_token))),
+        None => cookie(req, ANON_COOKIE).filter(|c| c.len() >= 20).map(|c| format!("anon:{c}")),
+    }
+}
+
+/// The token for forms on this page. Before login a fresh pre-login cookie value may be needed:
+/// then it is returned too, for the response to set.
+pub fn csrf_token(state: &AppState, req: &Request, viewer: Option<&Viewer>) -> (String, Option<String>) {
+    match csrf_subject(req, viewer) {
+        Some(subject) => (crypto::sign(&state.secret, &subject), None),
+        None => {
+            let anon = crypto::random_token();
+            (crypto::sign(&state.secret, &format!("anon:{anon}")), Some(anon))
+        }
+    }
+}
+
+pub fn verify_csrf(state: &AppState, req: &Request, viewer: Option<&Viewer>, submitted: &str) -> AppResult<()> {
+    let subject = csrf_subject(req, viewer).ok_or(AppError::Csrf)?;
+    if crypto::verify_signature(&state.secret, &subject, submitted) { Ok(()) } else { Err(AppError::Csrf) }
+}
