@@ -38,9 +38,9 @@ pub struct Config {
     #[arg(long, env = "MAIL_FROM", default_value = "carer-friendly <noreply@localhost>")]
     pub mail_from: String,
 
-    /// How often (seconds) the outbox is checked for mail to send.
-    #[arg(long, env = "OUTBOX_INTERVAL_SECS", default_value_t = 5)]
-    pub outbox_interval_secs: u64,
+    /// How often (milliseconds) the outbox is checked for mail to send.
+    #[arg(long, env = "OUTBOX_INTERVAL_MS", default_value_t = 5000)]
+    pub outbox_interval_ms: u64,
 
     /// Largest accepted evidence upload, in bytes.
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
@@ -59,7 +59,7 @@ impl Config {
             smtp_url: None,
             mail_dir: "data/mail".into(),
             mail_from: "carer-friendly <noreply@localhost>".into(),
-            outbox_interval_secs: 5,
+            outbox_interval_ms: 5000,
             max_upload_bytes: 10 * 1024 * 1024,
         }
     }

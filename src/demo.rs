@@ -1,6 +1,321 @@
-pub async fn load_many(_s: &crate::state::AppState, _n: usize) -> anyhow::Result<String> {
-    Ok(String::new())
+//! Demo data: three showcase organisations at different stages, or N organisations with
+//! realistic evidence for measuring speed. Written straight into the tables (with the same
+//! history rows the workflow writes), because the services would send invitation mails.
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+use crate::db::entities::{evidence, item, item_transition, organisation, user};
+use crate::db::write_txn;
+use crate::domain::checklist::Recurrence;
+use crate::domain::role::Role;
+use crate::domain::workflow::ItemStatus;
+use crate::services::accounts::assign_advisor_in;
+use crate::services::assessment::ensure_items;
+use crate::services::crypto::{hash_password, sha256_hex};
+use crate::state::AppState;
+
+pub const DEMO_PASSWORD: &str = "mantelzorg-demo";
+
+async fn add_user(
+    txn: &DatabaseTransaction,
+    email: &str,
+    name: &str,
+    role: Role,
+    org: Option<i64>,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let u = user::ActiveModel {
+        email: Set(email.into()),
+        name: Set(name.into()),
+        role: Set(role.as_str().into()),
+        organisation_id: Set(org),
+        password_hash: Set(Some(hash.into())),
+        locale: Set("nl".into()),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(u.id)
 }
-pub async fn load_showcase(_s: &crate::state::AppState) -> anyhow::Result<String> {
-    Ok(String::new())
+
+async fn add_organisation(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    name: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let org = organisation::ActiveModel {
+        name: Set(name.into()),
+        timezone: Set(crate::services::organisations::DEFAULT_TIMEZONE.into()),
+        appraisal_month: Set(Some(3)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    ensure_items(txn, &state.checklists, &[org.id], now).await?;
+    Ok(org.id)
+}
+
+/// The steps that lead from open to `target`, with who takes them.
+fn path_to(target: ItemStatus) -> Vec<(ItemStatus, ItemStatus, bool)> {
+    use ItemStatus as S;
+    // (from, to, by the advisor)
+    let start = (S::Open, S::InProgress, false);
+    let submit = (S::InProgress, S::Submitted, false);
+    match target {
+        S::Open => vec![],
+        S::InProgress => vec![start],
+        S::Submitted => vec![start, submit],
+        S::ChangesRequested => vec![start, submit, (S::Submitted, S::ChangesRequested, true)],
+        S::Accepted => vec![start, submit, (S::Submitted, S::Accepted, true)],
+        S::NotApplicableProposed => vec![(S::Open, S::NotApplicableProposed, false)],
+        S::NotApplicable => {
+            vec![(S::Open, S::NotApplicableProposed, false), (S::NotApplicableProposed, S::NotApplicable, true)]
+        }
+        S::Due => vec![start, submit, (S::Submitted, S::Accepted, true), (S::Accepted, S::Due, false)],
+    }
+}
+
+const NOTES: [&str; 6] = [
+    "Besproken in het managementoverleg; verslag staat op het intranet.",
+    "Toegelicht in het teamoverleg van alle afdelingen.",
+    "Opgenomen in het personeelshandboek, hoofdstuk Verlof en mantelzorg.",
+    "Peiling onder medewerkers: 22% combineert werk en mantelzorg (alleen totalen).",
+    "Training gesprekstechniek voor leidinggevenden gegeven door HR.",
+    "Aandacht op de Dag van de Mantelzorg: attentie en lunchbijeenkomst.",
+];
+
+struct Population {
+    items: Vec<item::ActiveModel>,
+    transitions: Vec<item_transition::ActiveModel>,
+    evidence: Vec<evidence::ActiveModel>,
+}
+
+/// Gives an organisation's items the statuses `plan` chooses, with evidence and history.
+async fn populate(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    org: i64,
+    hr: i64,
+    advisor: i64,
+    now: DateTime<Utc>,
+    rng: &mut StdRng,
+    plan: &mut dyn FnMut(&str, usize, &mut StdRng) -> ItemStatus,
+) -> anyhow::Result<Population> {
+    let rows = item::Entity::find().filter(item::Column::OrganisationId.eq(org)).all(txn).await?;
+    let mut p = Population { items: vec![], transitions: vec![], evidence: vec![] };
+    for row in rows {
+        let Some(list) = state.checklists.get(&row.checklist_key) else { continue };
+        let Some(index) = list.items.iter().position(|i| i.key == row.item_key) else { continue };
+        let target = plan(&list.key, index, rng);
+        let steps = path_to(target);
+        if steps.is_empty() {
+            continue;
+        }
+        let mut t = now - Duration::days(rng.gen_range(20..120)) - Duration::minutes(rng.gen_range(0..600));
+        let recurring = list.items[index].recurrence.is_some_and(|r| r != Recurrence::AppraisalCycle);
+        if steps[0].1 == ItemStatus::InProgress {
+            let note = NOTES[rng.gen_range(0..NOTES.len())];
+            p.evidence.push(evidence::ActiveModel {
+                item_id: Set(row.id),
+                kind: Set("note".into()),
+                title: Set("Toelichting".into()),
+                note: Set(Some(note.into())),
+                url: Set(None),
+                file_id: Set(None),
+                sha256: Set(sha256_hex(note.as_bytes())),
+                valid_from: Set(Some(t.date_naive())),
+                valid_until: Set(recurring.then(|| (t + Duration::days(365)).date_naive())),
+                created_by: Set(hr),
+                created_at: Set(t),
+                replaces_id: Set(None),
+                superseded_at: Set(None),
+                ..Default::default()
+            });
+        }
+        for (from, to, by_advisor) in &steps {
+            t += Duration::days(rng.gen_range(1..12));
+            if t > now {
+                t = now - Duration::hours(1);
+            }
+            let reason = match to {
+                ItemStatus::ChangesRequested => Some("Graag een verslag of document als bewijs toevoegen.".to_string()),
+                ItemStatus::NotApplicableProposed => Some("Past niet bij onze kleine organisatie.".to_string()),
+                _ => None,
+            };
+            p.transitions.push(item_transition::ActiveModel {
+                item_id: Set(row.id),
+                from_status: Set(from.as_str().into()),
+                to_status: Set(to.as_str().into()),
+                actor_id: Set(Some(if *by_advisor { advisor } else { hr })),
+                reason: Set(reason),
+                created_at: Set(t),
+                ..Default::default()
+            });
+        }
+        let mut am: item::ActiveModel = row.into();
+        am.status = Set(target.as_str().into());
+        am.status_changed_at = Set(t);
+        am.owner_id = Set(Some(hr));
+        p.items.push(am);
+    }
+    Ok(p)
+}
+
+async fn store(txn: &DatabaseTransaction, p: Population) -> anyhow::Result<()> {
+    for am in p.items {
+        am.update(txn).await?;
+    }
+    for chunk in p.transitions.chunks(500) {
+        item_transition::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
+    for chunk in p.evidence.chunks(300) {
+        evidence::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
+    Ok(())
+}
+
+async fn already_loaded(state: &AppState, email: &str) -> anyhow::Result<bool> {
+    Ok(user::Entity::find().filter(user::Column::Email.eq(email)).count(&state.db).await? > 0)
+}
+
+pub async fn load_showcase(state: &AppState) -> anyhow::Result<String> {
+    let accounts = [
+        ("operator@demo.example", "Olga Operator", Role::Operator, None),
+        ("adviseur@demo.example", "Ada Adviseur", Role::Advisor, None),
+        ("hr@korenschoof.demo", "Karin de Bakker (HR)", Role::HrLead, Some(0)),
+        ("hr@rivierstad.demo", "Ruben Veldman (HR)", Role::HrLead, Some(1)),
+        ("directie@rivierstad.demo", "Dineke Rijpma (directie)", Role::Director, Some(1)),
+        ("hr@lindehof.demo", "Lotte Jansen (HR)", Role::HrLead, Some(2)),
+        ("directie@lindehof.demo", "Daan Hofman (directie)", Role::Director, Some(2)),
+    ];
+    let mut out = String::new();
+    if already_loaded(state, accounts[0].0).await? {
+        out.push_str("The demo data is already loaded.\n");
+    } else {
+        let now = state.now();
+        let hash = hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
+        let txn = write_txn(&state.db).await?;
+        let names = ["Bakkerij De Korenschoof", "Gemeente Rivierstad", "Zorggroep Lindehof"];
+        let mut orgs = vec![];
+        for n in names {
+            orgs.push(add_organisation(&txn, state, n, now - Duration::days(150)).await?);
+        }
+        let mut ids = vec![];
+        for (email, name, role, org) in &accounts {
+            ids.push(add_user(&txn, email, name, *role, org.map(|i| orgs[i]), &hash, now - Duration::days(150)).await?);
+        }
+        let advisor = ids[1];
+        for &org in &orgs {
+            assign_advisor_in(&txn, advisor, org, now).await?;
+        }
+        let mut rng = StdRng::seed_from_u64(2026);
+        use ItemStatus as S;
+        // Just started: a few items in progress.
+        let p = populate(&txn, state, orgs[0], ids[2], advisor, now, &mut rng, &mut |list, i, _| {
+            if list == "bespreken" && i < 3 { S::InProgress } else { S::Open }
+        })
+        .await?;
+        store(&txn, p).await?;
+        // Half-way: Bespreken done, Beschrijven waiting for review, Bekwamen under way.
+        let p = populate(&txn, state, orgs[1], ids[3], advisor, now, &mut rng, &mut |list, i, _| match list {
+            "bespreken" => S::Accepted,
+            "beschrijven" if i < 2 => S::Accepted,
+            "beschrijven" => S::Submitted,
+            "bekwamen" if i == 0 => S::ChangesRequested,
+            "bekwamen" if i < 3 => S::InProgress,
+            "borgen" if i == 0 => S::NotApplicableProposed,
+            _ => S::Open,
+        })
+        .await?;
+        store(&txn, p).await?;
+        // All four pillars complete; Going-Ahead under way.
+        let p = populate(&txn, state, orgs[2], ids[5], advisor, now, &mut rng, &mut |list, i, _| match list {
+            "going-ahead" if i < 6 => S::Accepted,
+            "going-ahead" if i < 9 => S::Submitted,
+            "going-ahead" => S::Open,
+            _ => S::Accepted,
+        })
+        .await?;
+        store(&txn, p).await?;
+        txn.commit().await?;
+        out.push_str("Demo data loaded: three organisations (just started, half-way, all pillars complete).\n");
+    }
+    out.push_str(&format!("\nLog in at {}/login with password \"{DEMO_PASSWORD}\":\n", state.public_url()));
+    for (email, name, role, _) in accounts {
+        out.push_str(&format!("  {email:<28} {name} ({})\n", role.as_str()));
+    }
+    Ok(out)
+}
+
+/// `n` organisations with a spread of progress, all assigned to one advisor, for benchmarks.
+pub async fn load_many(state: &AppState, n: usize) -> anyhow::Result<String> {
+    let advisor_email = "portefeuille@demo.example";
+    let now = state.now();
+    let hash = hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
+    let existing = organisation::Entity::find().count(&state.db).await? as usize;
+    let txn = write_txn(&state.db).await?;
+    let advisor = match user::Entity::find().filter(user::Column::Email.eq(advisor_email)).one(&txn).await? {
+        Some(u) => u.id,
+        None => add_user(&txn, advisor_email, "Pim Portefeuille", Role::Advisor, None, &hash, now).await?,
+    };
+    txn.commit().await?;
+    let mut rng = StdRng::seed_from_u64(n as u64);
+    let started = std::time::Instant::now();
+    let mut first_director = None;
+    for chunk_start in (0..n).step_by(50) {
+        let txn = write_txn(&state.db).await?;
+        for i in chunk_start..(chunk_start + 50).min(n) {
+            let k = existing + i + 1;
+            let org = add_organisation(&txn, state, &format!("Organisatie {k:04}"), now - Duration::days(200)).await?;
+            let hr =
+                add_user(&txn, &format!("hr{k}@org{k}.demo"), &format!("HR {k}"), Role::HrLead, Some(org), &hash, now)
+                    .await?;
+            add_user(
+                &txn,
+                &format!("directie{k}@org{k}.demo"),
+                &format!("Directie {k}"),
+                Role::Director,
+                Some(org),
+                &hash,
+                now,
+            )
+            .await?;
+            first_director.get_or_insert(format!("directie{k}@org{k}.demo"));
+            assign_advisor_in(&txn, advisor, org, now).await?;
+            // Each organisation is somewhere on its way: the further, the more items accepted.
+            let stage: f64 = rng.gen_range(0.0..1.0);
+            let p = populate(&txn, state, org, hr, advisor, now, &mut rng, &mut |_, _, r| {
+                let x: f64 = r.gen_range(0.0..1.0);
+                if x < stage * 0.8 {
+                    ItemStatus::Accepted
+                } else if x < stage * 0.8 + 0.08 {
+                    ItemStatus::Submitted
+                } else if x < stage * 0.8 + 0.12 {
+                    ItemStatus::ChangesRequested
+                } else if x < stage * 0.8 + 0.25 {
+                    ItemStatus::InProgress
+                } else {
+                    ItemStatus::Open
+                }
+            })
+            .await?;
+            store(&txn, p).await?;
+        }
+        txn.commit().await?;
+    }
+    Ok(format!(
+        "Created {n} organisations in {:.1} s, all assigned to {advisor_email}.\n\
+         Log in at {}/login with password \"{DEMO_PASSWORD}\" as {advisor_email} (portfolio)\n\
+         or as {} (a director).\n",
+        started.elapsed().as_secs_f64(),
+        state.public_url(),
+        first_director.unwrap_or_default()
+    ))
 }

@@ -135,7 +135,7 @@ impl Application {
     /// Serves until the process ends, with the outbox sender beside it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let transport = crate::mail::sender::Transport::from_config(&self.state.config).map_err(anyhow::Error::msg)?;
-        let interval = Duration::from_millis(self.state.config.outbox_interval_secs.max(1) * 1000);
+        let interval = Duration::from_millis(self.state.config.outbox_interval_ms.max(50));
         tokio::spawn(crate::mail::sender::run(self.state.clone(), transport, interval));
         tracing::info!(port = self.port, "listening");
         Server::new_with_acceptor(self.acceptor).run(app(self.state)).await?;

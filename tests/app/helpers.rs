@@ -1,0 +1,269 @@
+//! The test harness: every test gets its own database (a SQLite file, or a fresh PostgreSQL
+//! database when TEST_DATABASE_URL is set), its own app on a random port with a manual clock,
+//! and an SMTP sink; then it drives the app over HTTP as a user would.
+use std::sync::Arc;
+
+use carer_friendly::clock::ManualClock;
+use carer_friendly::config::Config;
+use carer_friendly::startup::Application;
+use carer_friendly::state::AppState;
+use chrono::TimeZone;
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use scraper::{Html, Selector};
+use serde_json::{Value, json};
+
+use super::smtp::SmtpSink;
+
+pub const PASSWORD: &str = "a long enough password";
+
+pub async fn fresh_database_url() -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let name = format!("cf_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = carer_friendly::db::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+            use sea_orm::ConnectionTrait;
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin.close().await.ok();
+            let mut url = url::Url::parse(&base).expect("TEST_DATABASE_URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("carer-friendly-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}?mode=rwc", dir.join(format!("{}.db", uuid::Uuid::new_v4())).display())
+        }
+    }
+}
+
+pub fn start_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub smtp: SmtpSink,
+    pub database_url: String,
+}
+
+/// A browser: its own cookies, no automatic redirects (tests look at them).
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+}
+
+pub struct ApiClient {
+    pub client: Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let smtp = SmtpSink::running().await;
+        Self::spawn_with(smtp, fresh_database_url().await).await
+    }
+
+    pub async fn spawn_with(smtp: SmtpSink, database_url: String) -> TestApp {
+        let mut config = Config::for_database(&database_url);
+        config.smtp_url = Some(smtp.url());
+        config.outbox_interval_ms = 50;
+        config.max_upload_bytes = 10 * 1024 * 1024;
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let app = Application::build(config, clock.clone(), "127.0.0.1:0").await.expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp { address, state, clock, smtp, database_url }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap(),
+            base: self.address.clone(),
+        }
+    }
+
+    /// Creates the operator through the setup link, logged in in the returned browser.
+    pub async fn operator(&self) -> Browser {
+        let link = carer_friendly::services::accounts::setup_link_if_needed(&self.state)
+            .await
+            .unwrap()
+            .expect("no operator yet");
+        let path = link.split_once("/welcome/").map(|(_, t)| format!("/welcome/{t}")).unwrap();
+        let b = self.browser();
+        let r = b
+            .submit(
+                &path,
+                &path,
+                &[("name", "Olga Operator"), ("email", "operator@example.org"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        b.login("operator@example.org", PASSWORD).await;
+        b
+    }
+
+    /// Accepts the invitation mailed to `email` and logs in.
+    pub async fn accept_invitation(&self, email: &str, name: &str) -> Browser {
+        let mail = self.smtp.wait_for(email, "/welcome/").await;
+        let link = mail.link_containing("/welcome/").expect("invitation link");
+        let path = link.split_once("/welcome/").map(|(_, t)| format!("/welcome/{t}")).unwrap();
+        let b = self.browser();
+        let r = b.submit(&path, &path, &[("name", name), ("password", PASSWORD)]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+        b.login(email, PASSWORD).await;
+        b
+    }
+
+    /// Operator, advisor and HR lead of a new organisation, each with an API token.
+    pub async fn organisation_with_people(&self, name: &str, tag: &str) -> Setup {
+        let operator = self.operator_once().await;
+        let op_api = operator.api_token("setup").await;
+        let org = op_api.post("/organisations", json!({ "name": name })).await;
+        assert_eq!(org.status(), StatusCode::OK);
+        let org_id = org.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let advisor_email = format!("advisor-{tag}@example.org");
+        let r = op_api.post("/advisors", json!({ "email": advisor_email, "name": format!("Adviseur {tag}") })).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let advisor = self.accept_invitation(&advisor_email, &format!("Adviseur {tag}")).await;
+        let advisor_id = advisor.api_token("me").await.get_json("/me").await["id"].as_i64().unwrap();
+        let r = op_api.post(&format!("/organisations/{org_id}/advisors"), json!({ "advisor_id": advisor_id })).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let hr_email = format!("hr-{tag}@example.org");
+        let r = op_api
+            .post(
+                &format!("/organisations/{org_id}/invitations"),
+                json!({ "email": hr_email, "name": "Hanna HR", "role": "hr_lead" }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let hr = self.accept_invitation(&hr_email, "Hanna HR").await;
+        Setup { org_id, advisor: advisor.api_token("review").await, hr_api: hr.api_token("work").await, hr }
+    }
+
+    async fn operator_once(&self) -> Browser {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let users = carer_friendly::db::entities::user::Entity::find().count(&self.state.db).await.unwrap();
+        if users == 0 {
+            self.operator().await
+        } else {
+            let b = self.browser();
+            b.login("operator@example.org", PASSWORD).await;
+            b
+        }
+    }
+}
+
+pub struct Setup {
+    pub org_id: i64,
+    pub advisor: ApiClient,
+    pub hr: Browser,
+    pub hr_api: ApiClient,
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("input[name=csrf]").unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .map(String::from)
+        .unwrap_or_else(|| panic!("no csrf field in page:\n{html}"))
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{}", self.base, path)).send().await.unwrap()
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.text().await.unwrap()
+    }
+
+    /// Opens `page`, takes its CSRF token and posts the form fields to `action`.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let html = self.get_html(page).await;
+        let csrf = csrf_of(&html);
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.client.post(format!("{}{}", self.base, action)).form(&form).send().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) {
+        let r = self.submit("/login", "/login", &[("email", email), ("password", password)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {email} failed");
+    }
+
+    /// Creates an API token on the account page and returns a client that uses it.
+    pub async fn api_token(&self, name: &str) -> ApiClient {
+        let r = self.submit("/account", "/account/tokens", &[("name", name)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        let start = html.find("cf_").expect("token shown once on the page");
+        let token: String =
+            html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+        ApiClient { client: Client::new(), base: format!("{}/api/v1", self.base), token }
+    }
+}
+
+impl ApiClient {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client.post(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.client.patch(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client.delete(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    pub async fn transition(&self, item: i64, action: &str, reason: Option<&str>) -> Response {
+        self.post(&format!("/items/{item}/transitions"), json!({ "action": action, "reason": reason })).await
+    }
+
+    pub async fn add_note(&self, item: i64, title: &str, note: &str) -> Response {
+        self.post(&format!("/items/{item}/evidence"), json!({ "kind": "note", "title": title, "note": note })).await
+    }
+
+    pub async fn upload(&self, item: i64, title: &str, filename: &str, bytes: Vec<u8>) -> Response {
+        let form = reqwest::multipart::Form::new()
+            .text("title", title.to_string())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string()));
+        self.client
+            .post(format!("{}/items/{item}/evidence/file", self.base))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The ids of the items of one checklist.
+    pub async fn item_ids(&self, org: i64, checklist: &str) -> Vec<i64> {
+        let w = self.get_json(&format!("/organisations/{org}/checklists/{checklist}")).await;
+        w["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect()
+    }
+}
+
+/// A small but real PDF.
+pub fn pdf_bytes() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real app on a random port, a fresh database per test, a real SMTP
+//! conversation with a sink on loopback. One binary, so the suite links once.
+mod helpers;
+mod smtp;
+
+mod bad_input;
+mod journey_api;
+mod journey_pages;
+mod mail;
+mod service;
+mod tenant_isolation;

@@ -1,0 +1,60 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::helpers::*;
+
+#[tokio::test]
+async fn health_says_the_database_answers() {
+    let app = TestApp::spawn().await;
+    let r = reqwest::get(format!("{}/health", app.address)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["database"], true);
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api_and_the_docs_page_is_served() {
+    let app = TestApp::spawn().await;
+    let spec: Value = reqwest::get(format!("{}/api/openapi.json", app.address)).await.unwrap().json().await.unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    for p in ["/items/{id}/transitions", "/organisations/{id}", "/review-queue", "/items/{id}/evidence/file"] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    let docs = reqwest::get(format!("{}/api/docs", app.address)).await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_api_needs_a_valid_token_and_a_revoked_token_stops_working() {
+    let app = TestApp::spawn().await;
+    let operator = app.operator().await;
+    let r = reqwest::get(format!("{}/api/v1/me", app.address)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.json::<Value>().await.unwrap()["message"].is_string());
+    let api = operator.api_token("laptop").await;
+    assert_eq!(api.get_json("/me").await["role"], "operator");
+    let id = api.get_json("/tokens").await[0]["id"].as_i64().unwrap();
+    assert_eq!(api.delete(&format!("/tokens/{id}")).await.status(), StatusCode::OK);
+    assert_eq!(api.get("/me").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_second_instance_on_the_same_database_serves_the_same_sessions_and_files() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Twee BV", "t").await;
+    let item = s.hr_api.item_ids(s.org_id, "borgen").await[1];
+    let ev = s.hr_api.upload(item, "Handboek", "handboek.pdf", pdf_bytes()).await.json::<Value>().await.unwrap();
+    let second = TestApp::spawn_with(super::smtp::SmtpSink::running().await, app.database_url.clone()).await;
+    // The same browser (its session cookie) and the same token work on the other instance.
+    let cookie_browser = Browser { client: s.hr.client.clone(), base: second.address.clone() };
+    let page = cookie_browser.get(&format!("/items/{item}")).await;
+    assert_eq!(page.status(), StatusCode::OK, "the session is shared");
+    let other = ApiClient {
+        client: reqwest::Client::new(),
+        base: format!("{}/api/v1", second.address),
+        token: s.hr_api.token.clone(),
+    };
+    let file = other.get(&format!("/evidence/{}/download", ev["id"])).await;
+    assert_eq!(file.bytes().await.unwrap().to_vec(), pdf_bytes(), "the upload is shared");
+}

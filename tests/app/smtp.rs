@@ -1,0 +1,154 @@
+//! A small SMTP server on loopback that accepts every message and keeps it, so tests see the
+//! real SMTP conversation lettre has with a mail server. It can be stopped and started again on
+//! the same port to play a mail server that is down.
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+impl Mail {
+    /// The message decoded enough to search in: quoted-printable soft breaks and `=3D` undone.
+    pub fn text(&self) -> String {
+        self.data.replace("=\r\n", "").replace("=3D", "=")
+    }
+
+    pub fn subject(&self) -> String {
+        self.data.lines().find_map(|l| l.strip_prefix("Subject: ")).map(|s| s.trim().to_string()).unwrap_or_default()
+    }
+
+    /// The first link in the message that contains `needle`.
+    pub fn link_containing(&self, needle: &str) -> Option<String> {
+        self.text()
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+            .find(|w| w.starts_with("http://") && w.contains(needle))
+            .map(String::from)
+    }
+}
+
+pub struct SmtpSink {
+    pub port: u16,
+    pub mails: Arc<Mutex<Vec<Mail>>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SmtpSink {
+    /// A port nobody listens on yet: the mail server is "down" until `start`.
+    pub async fn down() -> SmtpSink {
+        let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        drop(l);
+        SmtpSink { port, mails: Arc::new(Mutex::new(vec![])), task: None }
+    }
+
+    pub async fn running() -> SmtpSink {
+        let mut s = SmtpSink::down().await;
+        s.start().await;
+        s
+    }
+
+    pub async fn start(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.expect("bind sink");
+        let mails = self.mails.clone();
+        self.task = Some(tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { return };
+                let mails = mails.clone();
+                tokio::spawn(async move {
+                    let _ = converse(socket, mails).await;
+                });
+            }
+        }));
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn all(&self) -> Vec<Mail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 15 s) until a mail to `to` arrived whose text contains `needle`.
+    pub async fn wait_for(&self, to: &str, needle: &str) -> Mail {
+        for _ in 0..300 {
+            if let Some(m) =
+                self.all().into_iter().find(|m| m.to.iter().any(|t| t.contains(to)) && m.text().contains(needle))
+            {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no mail to {to} containing {needle:?}; got {:#?}",
+            self.all().iter().map(|m| (&m.to, m.subject())).collect::<Vec<_>>()
+        );
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn converse(socket: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
+    let (r, mut w) = socket.into_split();
+    let mut r = BufReader::new(r);
+    w.write_all(b"220 sink.test ESMTP\r\n").await?;
+    let (mut from, mut to) = (String::new(), vec![]);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_string();
+        let upper = cmd.to_ascii_uppercase();
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            w.write_all(b"250-sink.test\r\n250 8BITMIME\r\n").await?;
+        } else if upper.starts_with("MAIL FROM:") {
+            from = cmd[10..].trim().to_string();
+            to.clear();
+            w.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(cmd[8..].trim().to_string());
+            w.write_all(b"250 OK\r\n").await?;
+        } else if upper == "DATA" {
+            w.write_all(b"354 go ahead\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+            }
+            mails.lock().unwrap().push(Mail { from: from.clone(), to: to.clone(), data });
+            w.write_all(b"250 queued\r\n").await?;
+        } else if upper == "QUIT" {
+            w.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            // RSET, NOOP and anything else
+            w.write_all(b"250 OK\r\n").await?;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::helpers::*;
+
+#[tokio::test]
+async fn people_of_another_organisation_get_not_found_for_every_id_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let a = app.organisation_with_people("Organisatie A", "a").await;
+    let b = app.organisation_with_people("Organisatie B", "b").await;
+    let item = a.hr_api.item_ids(a.org_id, "bespreken").await[0];
+    let r = a.hr_api.upload(item, "Beleid", "beleid.pdf", pdf_bytes()).await;
+    let evidence = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    let token_id = a.hr_api.get_json("/tokens").await[0]["id"].as_i64().unwrap();
+    let before = a.hr_api.get_json(&format!("/items/{item}")).await;
+    let org = a.org_id;
+
+    // B's HR lead and B's advisor, through the API.
+    for outsider in [&b.hr_api, &b.advisor] {
+        for path in [
+            format!("/organisations/{org}"),
+            format!("/organisations/{org}/members"),
+            format!("/organisations/{org}/checklists/bespreken"),
+            format!("/items/{item}"),
+            format!("/evidence/{evidence}/download"),
+        ] {
+            assert_eq!(outsider.get(&path).await.status(), StatusCode::NOT_FOUND, "GET {path}");
+        }
+        let writes = [
+            outsider.transition(item, "start", None).await,
+            outsider.transition(item, "accept", None).await,
+            outsider.patch(&format!("/items/{item}"), json!({ "due_date": "2026-12-01" })).await,
+            outsider.post(&format!("/items/{item}/comments"), json!({ "body": "hallo" })).await,
+            outsider.add_note(item, "x", "y").await,
+            outsider.upload(item, "x", "x.pdf", pdf_bytes()).await,
+            outsider
+                .post(
+                    &format!("/organisations/{org}/invitations"),
+                    json!({ "email": "x@y.nl", "name": "X", "role": "director" }),
+                )
+                .await,
+            outsider.delete(&format!("/tokens/{token_id}")).await,
+        ];
+        for r in writes {
+            let url = r.url().to_string();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{url}");
+        }
+    }
+    assert!(b.hr_api.get_json("/organisations").await.as_array().unwrap().iter().all(|o| o["id"] != org));
+
+    // B's HR lead through the pages, with a valid CSRF token of their own session.
+    let own = b.hr.get_html(&format!("/organisations/{}", b.org_id)).await;
+    let csrf = csrf_of(&own);
+    for path in [
+        format!("/organisations/{org}"),
+        format!("/organisations/{org}/checklists/bespreken"),
+        format!("/organisations/{org}/members"),
+        format!("/items/{item}"),
+        format!("/evidence/{evidence}/download"),
+    ] {
+        assert_eq!(b.hr.get(&path).await.status(), StatusCode::NOT_FOUND, "page {path}");
+    }
+    for (path, fields) in [
+        (format!("/items/{item}/transition"), vec![("action", "start")]),
+        (format!("/items/{item}/comments"), vec![("body", "hallo")]),
+        (format!("/items/{item}/details"), vec![("due_date", "2026-12-01")]),
+        (format!("/organisations/{org}/members"), vec![("email", "x@y.nl"), ("name", "X"), ("role", "director")]),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let r = b.hr.client.post(format!("{}{}", b.hr.base, path)).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "POST {path}");
+    }
+
+    let after = a.hr_api.get_json(&format!("/items/{item}")).await;
+    assert_eq!(before, after, "nothing of A changed");
+    assert_eq!(a.hr_api.get_json("/tokens").await[0]["revoked_at"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn a_director_reads_everything_of_their_organisation_but_cannot_change_it() {
+    let app = TestApp::spawn().await;
+    let a = app.organisation_with_people("Organisatie A", "d").await;
+    let r = a
+        .hr_api
+        .post(
+            &format!("/organisations/{}/invitations", a.org_id),
+            json!({ "email": "dirk@a.example", "name": "Dirk Directeur", "role": "director" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let director = app.accept_invitation("dirk@a.example", "Dirk Directeur").await.api_token("board").await;
+    let item = a.hr_api.item_ids(a.org_id, "borgen").await[0];
+    let evidence =
+        a.hr_api.upload(item, "Beleid", "beleid.pdf", pdf_bytes()).await.json::<serde_json::Value>().await.unwrap();
+    let ev = evidence["id"].as_i64().unwrap();
+
+    assert_eq!(director.get(&format!("/organisations/{}", a.org_id)).await.status(), StatusCode::OK);
+    assert_eq!(director.get(&format!("/items/{item}")).await.status(), StatusCode::OK);
+    let file = director.get(&format!("/evidence/{ev}/download")).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert!(file.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(file.bytes().await.unwrap().to_vec(), pdf_bytes());
+
+    for r in [
+        director.transition(item, "submit", None).await,
+        director.transition(item, "accept", None).await,
+        director.add_note(item, "x", "y").await,
+        director.post(&format!("/items/{item}/comments"), json!({ "body": "hallo" })).await,
+        director.patch(&format!("/items/{item}"), json!({ "due_date": "2026-12-01" })).await,
+        director.post("/organisations", json!({ "name": "Nieuw" })).await,
+    ] {
+        let url = r.url().to_string();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{url}");
+    }
+    // An HR lead may not review their own items either.
+    a.hr_api.transition(item, "submit", None).await;
+    assert_eq!(a.hr_api.transition(item, "accept", None).await.status(), StatusCode::FORBIDDEN);
+    let d = a.hr_api.get_json(&format!("/items/{item}")).await;
+    assert_eq!(d["item"]["status"], "submitted");
+    assert!(d["comments"].as_array().unwrap().is_empty());
+}
