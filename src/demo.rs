@@ -91,6 +91,14 @@ const NOTES: [&str; 6] = [
     "Aandacht op de Dag van de Mantelzorg: attentie en lunchbijeenkomst.",
 ];
 
+/// The organisation and the people who move its items.
+#[derive(Clone, Copy)]
+struct Cast {
+    org: i64,
+    hr: i64,
+    advisor: i64,
+}
+
 struct Population {
     items: Vec<item::ActiveModel>,
     transitions: Vec<item_transition::ActiveModel>,
@@ -101,13 +109,12 @@ struct Population {
 async fn populate(
     txn: &DatabaseTransaction,
     state: &AppState,
-    org: i64,
-    hr: i64,
-    advisor: i64,
+    who: Cast,
     now: DateTime<Utc>,
     rng: &mut StdRng,
     plan: &mut dyn FnMut(&str, usize, &mut StdRng) -> ItemStatus,
 ) -> anyhow::Result<Population> {
+    let Cast { org, hr, advisor } = who;
     let rows = item::Entity::find().filter(item::Column::OrganisationId.eq(org)).all(txn).await?;
     let mut p = Population { items: vec![], transitions: vec![], evidence: vec![] };
     for row in rows {
@@ -218,29 +225,33 @@ pub async fn load_showcase(state: &AppState) -> anyhow::Result<String> {
         let mut rng = StdRng::seed_from_u64(2026);
         use ItemStatus as S;
         // Just started: a few items in progress.
-        let p = populate(&txn, state, orgs[0], ids[2], advisor, now, &mut rng, &mut |list, i, _| {
+        let p = populate(&txn, state, Cast { org: orgs[0], hr: ids[2], advisor }, now, &mut rng, &mut |list, i, _| {
             if list == "bespreken" && i < 3 { S::InProgress } else { S::Open }
         })
         .await?;
         store(&txn, p).await?;
         // Half-way: Bespreken done, Beschrijven waiting for review, Bekwamen under way.
-        let p = populate(&txn, state, orgs[1], ids[3], advisor, now, &mut rng, &mut |list, i, _| match list {
-            "bespreken" => S::Accepted,
-            "beschrijven" if i < 2 => S::Accepted,
-            "beschrijven" => S::Submitted,
-            "bekwamen" if i == 0 => S::ChangesRequested,
-            "bekwamen" if i < 3 => S::InProgress,
-            "borgen" if i == 0 => S::NotApplicableProposed,
-            _ => S::Open,
+        let p = populate(&txn, state, Cast { org: orgs[1], hr: ids[3], advisor }, now, &mut rng, &mut |list, i, _| {
+            match list {
+                "bespreken" => S::Accepted,
+                "beschrijven" if i < 2 => S::Accepted,
+                "beschrijven" => S::Submitted,
+                "bekwamen" if i == 0 => S::ChangesRequested,
+                "bekwamen" if i < 3 => S::InProgress,
+                "borgen" if i == 0 => S::NotApplicableProposed,
+                _ => S::Open,
+            }
         })
         .await?;
         store(&txn, p).await?;
         // All four pillars complete; Going-Ahead under way.
-        let p = populate(&txn, state, orgs[2], ids[5], advisor, now, &mut rng, &mut |list, i, _| match list {
-            "going-ahead" if i < 6 => S::Accepted,
-            "going-ahead" if i < 9 => S::Submitted,
-            "going-ahead" => S::Open,
-            _ => S::Accepted,
+        let p = populate(&txn, state, Cast { org: orgs[2], hr: ids[5], advisor }, now, &mut rng, &mut |list, i, _| {
+            match list {
+                "going-ahead" if i < 6 => S::Accepted,
+                "going-ahead" if i < 9 => S::Submitted,
+                "going-ahead" => S::Open,
+                _ => S::Accepted,
+            }
         })
         .await?;
         store(&txn, p).await?;
@@ -291,7 +302,7 @@ pub async fn load_many(state: &AppState, n: usize) -> anyhow::Result<String> {
             assign_advisor_in(&txn, advisor, org, now).await?;
             // Each organisation is somewhere on its way: the further, the more items accepted.
             let stage: f64 = rng.gen_range(0.0..1.0);
-            let p = populate(&txn, state, org, hr, advisor, now, &mut rng, &mut |_, _, r| {
+            let p = populate(&txn, state, Cast { org, hr, advisor }, now, &mut rng, &mut |_, _, r| {
                 let x: f64 = r.gen_range(0.0..1.0);
                 if x < stage * 0.8 {
                     ItemStatus::Accepted
