@@ -52,13 +52,13 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
     let state = req.data::<AppState>().cloned();
     let lang = session::lang(&req, None);
     let path = req.uri().path().to_string();
-    match ep.call(req).await {
-        Ok(r) => Ok(r.into_response()),
+    let mut resp = match ep.call(req).await {
+        Ok(r) => r.into_response(),
         Err(err) => {
             let Some(state) = state else { return Err(err) };
             if matches!(err.downcast_ref::<AppError>(), Some(AppError::Unauthenticated)) {
                 let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
-                return Ok(Redirect::see_other(format!("/login?next={next}")).into_response());
+                return Ok(with_security_headers(Redirect::see_other(format!("/login?next={next}")).into_response()));
             }
             let (status, message) = match err.downcast_ref::<AppError>() {
                 Some(AppError::NotFound) => {
@@ -80,9 +80,30 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
                 .get_template("error.html")
                 .and_then(|t| t.render(ctx))
                 .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
-            Ok(html(status, body))
+            html(status, body)
+        }
+    };
+    resp = with_security_headers(resp);
+    Ok(resp)
+}
+
+/// Pages need no scripts and are never framed; browsers are told so.
+fn with_security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    for (name, value) in [
+        (
+            "content-security-policy",
+            "default-src 'self'; script-src 'none'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        if let Ok(v) = poem::http::HeaderValue::from_str(value) {
+            h.insert(name, v);
         }
     }
+    resp
 }
 
 pub fn html(status: StatusCode, body: String) -> Response {

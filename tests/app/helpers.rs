@@ -68,10 +68,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(smtp: SmtpSink, database_url: String) -> TestApp {
+        Self::spawn_configured(smtp, database_url, |_| {}).await
+    }
+
+    pub async fn spawn_configured(smtp: SmtpSink, database_url: String, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::for_database(&database_url);
         config.smtp_url = Some(smtp.url());
         config.outbox_interval_ms = 50;
         config.max_upload_bytes = 10 * 1024 * 1024;
+        adjust(&mut config);
         let clock = Arc::new(ManualClock::new(start_time()));
         let app = Application::build(config, clock.clone(), "127.0.0.1:0").await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());

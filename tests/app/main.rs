@@ -3,7 +3,9 @@
 mod helpers;
 mod smtp;
 
+mod accounts;
 mod bad_input;
+mod checklists;
 mod journey_api;
 mod journey_pages;
 mod mail;
