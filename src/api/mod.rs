@@ -10,8 +10,11 @@ use poem_openapi::OpenApiService;
 
 use crate::error::AppError;
 
-pub fn service(public_url: &str) -> OpenApiService<handlers::Api, ()> {
-    OpenApiService::new(handlers::Api, "carer-friendly", env!("CARGO_PKG_VERSION"))
+/// Each part of the service brings its own `OpenApi` struct; they are served as one API.
+type Apis = (handlers::Api, ());
+
+pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
+    OpenApiService::new((handlers::Api, ()), "carer-friendly", env!("CARGO_PKG_VERSION"))
         .description(
             "Self-assessment towards the recognition \"Wij werken mantelzorgvriendelijk!\" / \"We work carer-friendly!\". \
              Authenticate with `Authorization: Bearer <token>`; create a token on the account page (/account). \

@@ -1,5 +1,5 @@
 //! Dutch and English texts for pages and e-mails: `templates/i18n/{nl,en}.toml`, flat
-//! `key = "text"` maps. Dutch is the default; a missing English text falls back to the key, so
+//! `key = "text"` maps, plus one file per part of the service (`nl-passport.toml`, ...). Dutch is the default; a missing English text falls back to the key, so
 //! a gap shows up in review instead of breaking a page.
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,17 +14,32 @@ pub struct Translations {
 impl Translations {
     pub fn load(dir: &Path) -> Result<Translations, String> {
         let mut by_lang = HashMap::new();
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
         for lang in LANGUAGES {
-            let path = dir.join(format!("{lang}.toml"));
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let map: HashMap<String, String> =
-                toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+            let mut map: HashMap<String, String> = HashMap::new();
+            for path in &files {
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                if stem != lang && !stem.starts_with(&format!("{lang}-")) {
+                    continue;
+                }
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let part: HashMap<String, String> =
+                    toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+                map.extend(part);
+            }
             by_lang.insert(lang.to_string(), map);
         }
         let t = Translations { by_lang };
-        let missing: Vec<_> = t.by_lang["nl"].keys().filter(|k| !t.by_lang["en"].contains_key(*k)).collect();
-        if let Some(k) = missing.first() {
-            return Err(format!("templates/i18n/en.toml lacks \"{k}\" (and {} more)", missing.len() - 1));
+        for (a, b) in [("nl", "en"), ("en", "nl")] {
+            let missing: Vec<_> = t.by_lang[a].keys().filter(|k| !t.by_lang[b].contains_key(*k)).collect();
+            if let Some(k) = missing.first() {
+                return Err(format!("templates/i18n: {b} lacks \"{k}\" (and {} more)", missing.len() - 1));
+            }
         }
         Ok(t)
     }
