@@ -42,6 +42,10 @@ pub struct Config {
     #[arg(long, env = "OUTBOX_INTERVAL_MS", default_value_t = 5000)]
     pub outbox_interval_ms: u64,
 
+    /// How many years a granted recognition is valid.
+    #[arg(long, env = "RECOGNITION_YEARS", default_value_t = 3)]
+    pub recognition_years: u32,
+
     /// Largest accepted evidence upload, in bytes.
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_upload_bytes: usize,
@@ -61,6 +65,7 @@ impl Config {
             mail_from: "carer-friendly <noreply@localhost>".into(),
             outbox_interval_ms: 5000,
             max_upload_bytes: 10 * 1024 * 1024,
+            recognition_years: 3,
         }
     }
 }

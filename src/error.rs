@@ -34,6 +34,8 @@ pub enum AppError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedType(String),
+    #[error("the organisation cannot apply yet: {} point(s) are missing", .0.len())]
+    NotEligible(Vec<crate::domain::recognition::Gap>),
     #[error("the form has expired or was not sent from this site; please try again")]
     Csrf,
     #[error("database error")]
@@ -60,7 +62,7 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::NotEligible(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Csrf => StatusCode::FORBIDDEN,

@@ -26,7 +26,12 @@ fn resource_dir(configured: &str, name: &str) -> PathBuf {
 
 /// Everything but the listener: used by `serve`, `demo` and the tests.
 pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let db = crate::db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("database: {e}"))?;
+    let mut db = crate::db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("database: {e}"))?;
+    let queries = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = queries.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
     crate::db::migrate(&db, &config.database_url).await.map_err(|e| anyhow::anyhow!("migrations: {e}"))?;
     let checklists = Checklists::load_dir(&resource_dir(&config.checklists_dir, "checklists"))
         .map_err(|e| anyhow::anyhow!("checklist {e}"))?;
@@ -50,6 +55,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         translations,
         secret: Arc::new(secret),
         clock,
+        queries,
     })
 }
 

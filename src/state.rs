@@ -19,11 +19,17 @@ pub struct AppState {
     /// Key for signing CSRF tokens; the same on every instance (configured or kept in the database).
     pub secret: Arc<Vec<u8>>,
     pub clock: Arc<dyn Clock>,
+    /// Statements run on this state's database, for checking that pages do not query per row.
+    pub queries: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    pub fn query_count(&self) -> u64 {
+        self.queries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The base of links in e-mails.

@@ -3,6 +3,7 @@
 mod auth;
 mod dto;
 mod handlers;
+mod recognition;
 
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
@@ -11,10 +12,10 @@ use poem_openapi::OpenApiService;
 use crate::error::AppError;
 
 /// Each part of the service brings its own `OpenApi` struct; they are served as one API.
-type Apis = (handlers::Api, ());
+type Apis = (handlers::Api, recognition::RecognitionApi);
 
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
-    OpenApiService::new((handlers::Api, ()), "carer-friendly", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new((handlers::Api, recognition::RecognitionApi), "carer-friendly", env!("CARGO_PKG_VERSION"))
         .description(
             "Self-assessment towards the recognition \"Wij werken mantelzorgvriendelijk!\" / \"We work carer-friendly!\". \
              Authenticate with `Authorization: Bearer <token>`; create a token on the account page (/account). \
@@ -29,6 +30,9 @@ struct ErrorBody {
     message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<crate::error::FieldError>,
+    /// What stands between an organisation and the recognition.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing: Vec<crate::domain::recognition::Gap>,
 }
 
 /// Every error under /api becomes JSON with a message a person can read.
@@ -36,6 +40,10 @@ pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
     match ep.call(req).await {
         Ok(r) => Ok(r.into_response()),
         Err(err) => {
+            let missing = match err.downcast_ref::<AppError>() {
+                Some(AppError::NotEligible(gaps)) => gaps.clone(),
+                _ => vec![],
+            };
             let (status, message, errors) = match err.downcast_ref::<AppError>() {
                 Some(AppError::Invalid(errors)) => {
                     let msg = errors
@@ -57,7 +65,7 @@ pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
                     (status, message, vec![])
                 }
             };
-            let body = serde_json::to_string(&ErrorBody { message, errors }).unwrap_or_else(|_| "{}".into());
+            let body = serde_json::to_string(&ErrorBody { message, errors, missing }).unwrap_or_else(|_| "{}".into());
             Ok(Response::builder().status(status).content_type("application/json").body(body))
         }
     }

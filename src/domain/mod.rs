@@ -1,8 +1,10 @@
 //! Domain rules in plain Rust: no HTTP, no database. Checklists, the item workflow, pillar
 //! progress, roles and the permission policy.
+pub mod chart;
 pub mod checklist;
 pub mod email;
 pub mod policy;
 pub mod progress;
+pub mod recognition;
 pub mod role;
 pub mod workflow;

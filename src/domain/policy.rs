@@ -30,6 +30,10 @@ pub enum Permission {
     InviteMembers,
     /// See the organisation's members.
     ViewMembers,
+    /// Apply for (or renew) the recognition.
+    ApplyForRecognition,
+    /// Grant, decline or revoke the recognition.
+    DecideRecognition,
 }
 
 /// Installation-wide rights, not tied to one organisation.
@@ -38,6 +42,8 @@ pub enum GlobalPermission {
     ManageOrganisations,
     ManageAdvisors,
     ViewReviewQueue,
+    /// The advisor's table of all their organisations.
+    ViewPortfolio,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -65,10 +71,18 @@ impl Actor {
         use Permission as P;
         use Role as R;
         let allowed = match (self.role, permission) {
-            (R::HrLead, P::ReviewItems) => false,
+            (R::HrLead, P::ReviewItems | P::DecideRecognition) => false,
             (R::HrLead, _) => true,
             (R::Director, P::ViewAssessment | P::ViewEvidence | P::ViewMembers) => true,
-            (R::Advisor, P::ViewAssessment | P::ViewEvidence | P::ReviewItems | P::Comment | P::ViewMembers) => true,
+            (
+                R::Advisor,
+                P::ViewAssessment
+                | P::ViewEvidence
+                | P::ReviewItems
+                | P::Comment
+                | P::ViewMembers
+                | P::DecideRecognition,
+            ) => true,
             (R::Operator, P::ViewAssessment | P::InviteMembers | P::ViewMembers) => true,
             _ => false,
         };
@@ -78,7 +92,7 @@ impl Actor {
     pub fn may_globally(&self, permission: GlobalPermission) -> Result<(), Denied> {
         let allowed = match permission {
             GlobalPermission::ManageOrganisations | GlobalPermission::ManageAdvisors => self.role == Role::Operator,
-            GlobalPermission::ViewReviewQueue => self.role == Role::Advisor,
+            GlobalPermission::ViewReviewQueue | GlobalPermission::ViewPortfolio => self.role == Role::Advisor,
         };
         if allowed { Ok(()) } else { Err(Denied::Forbidden) }
     }
@@ -130,6 +144,18 @@ mod tests {
         let a = actor(Role::HrLead, Some(1), vec![]);
         assert_eq!(a.may(Permission::ReviewItems, 1), Err(Denied::Forbidden));
         assert_eq!(a.may(Permission::WorkItems, 1), Ok(()));
+    }
+
+    #[test]
+    fn only_the_assigned_advisor_decides_on_the_recognition() {
+        assert_eq!(actor(Role::Advisor, None, vec![3]).may(Permission::DecideRecognition, 3), Ok(()));
+        assert_eq!(actor(Role::Advisor, None, vec![4]).may(Permission::DecideRecognition, 3), Err(Denied::NotFound));
+        assert_eq!(actor(Role::HrLead, Some(3), vec![]).may(Permission::DecideRecognition, 3), Err(Denied::Forbidden));
+        assert_eq!(
+            actor(Role::Director, Some(3), vec![]).may(Permission::ApplyForRecognition, 3),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(actor(Role::HrLead, Some(3), vec![]).may(Permission::ApplyForRecognition, 3), Ok(()));
     }
 
     #[test]

@@ -3,9 +3,12 @@
 pub mod accounts;
 pub mod assessment;
 pub mod audit;
+pub mod certificate;
 pub mod crypto;
+pub mod dashboard;
 pub mod evidence;
 pub mod organisations;
+pub mod recognition;
 
 use crate::domain::policy::Denied;
 use crate::error::AppError;

@@ -94,13 +94,14 @@ async fn operator_page(
     let advisors = organisations::advisors(state, &v.actor).await?;
     let orgs = organisations::visible(state, &v.actor).await?;
     let assignments = crate::services::organisations::assignments(state).await?;
+    let overview = crate::services::dashboard::operator(state, &v.actor).await?;
     render(
         state,
         req,
         Some(v),
         status,
         "operator.html",
-        minijinja::context! { organisations => orgs, advisors => advisors, assignments => assignments, ..extra },
+        minijinja::context! { organisations => orgs, advisors => advisors, assignments => assignments, overview => overview, ..extra },
     )
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
 use super::session::{self, Viewer};
-use super::{field_errors, redirect, render};
+use super::{form_failure, redirect, render};
 use crate::domain::workflow::Action;
 use crate::error::{AppError, FieldError};
 use crate::services::{assessment, evidence};
@@ -62,18 +62,8 @@ async fn item_error(
     err: AppError,
     form: minijinja::Value,
 ) -> poem::Result<Response> {
-    let lang = session::lang(req, Some(v));
-    match err {
-        AppError::Invalid(errors) => {
-            let ctx = minijinja::context! { errors => field_errors(state, lang, &errors), form => form };
-            item_page(state, req, v, id, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
-        }
-        AppError::Conflict(_) | AppError::TooLarge(_) | AppError::UnsupportedType(_) => {
-            let ctx = minijinja::context! { problem => err.public_message(), form => form };
-            item_page(state, req, v, id, err.status(), ctx).await
-        }
-        other => Err(other.into()),
-    }
+    let (status, ctx) = form_failure(state, session::lang(req, Some(v)), err, form)?;
+    item_page(state, req, v, id, status, ctx).await
 }
 
 #[derive(Deserialize, serde::Serialize)]
@@ -311,12 +301,13 @@ pub async fn review_queue(req: &Request, state: Data<&AppState>) -> poem::Result
     let lang = session::lang(req, Some(&v));
     let queue = assessment::review_queue(&state, &v.actor, lang).await?;
     let orgs = crate::services::organisations::visible(&state, &v.actor).await?;
+    let applications = crate::services::recognition::pending_for_advisor(&state, &v.actor).await?;
     render(
         &state,
         req,
         Some(&v),
         StatusCode::OK,
         "review.html",
-        minijinja::context! { queue => queue, organisations => orgs },
+        minijinja::context! { queue => queue, organisations => orgs, applications => applications },
     )
 }

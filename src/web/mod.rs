@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod assessment;
 pub mod auth;
+pub mod dashboard;
 pub mod i18n;
+pub mod recognition;
 pub mod session;
 pub mod templates;
 
@@ -36,6 +38,17 @@ pub fn routes() -> impl Endpoint {
         .at("/items/:id/evidence", post(assessment::add_evidence))
         .at("/evidence/:id/download", get(assessment::download))
         .at("/review", get(assessment::review_queue))
+        .at("/portfolio", get(dashboard::portfolio))
+        .at("/organisations/:id/dashboard", get(dashboard::director))
+        .at("/organisations/:id/report", get(dashboard::report))
+        .at("/organisations/:id/export.csv", get(dashboard::export_csv))
+        .at("/organisations/:id/recognition", get(recognition::show))
+        .at("/organisations/:id/recognition/apply", post(recognition::apply))
+        .at("/organisations/:id/recognition/certificate", get(recognition::certificate_page))
+        .at("/organisations/:id/recognition/certificate.pdf", get(recognition::certificate_pdf))
+        .at("/recognition-applications/:id/decision", post(recognition::decide))
+        .at("/recognitions/:id/revoke", post(recognition::revoke))
+        .at("/verify/:code", get(recognition::verify))
         .at("/operator", get(admin::operator))
         .at("/operator/organisations", post(admin::create_organisation))
         .at("/operator/advisors", post(admin::invite_advisor))
@@ -111,6 +124,30 @@ pub fn html(status: StatusCode, body: String) -> Response {
 }
 
 /// Field errors as a map field → translated message, for showing next to each field.
+/// A failed form as its page shows it: the status, and the field messages or the one problem
+/// plus what was typed. Errors a form cannot fix go on to the error page.
+pub fn form_failure(
+    state: &AppState,
+    lang: &str,
+    err: AppError,
+    form: minijinja::Value,
+) -> Result<(StatusCode, minijinja::Value), AppError> {
+    match err {
+        AppError::Invalid(errors) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            minijinja::context! { errors => field_errors(state, lang, &errors), form => form },
+        )),
+        AppError::NotEligible(_) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            minijinja::context! { problem => state.translations.get(lang, "recognition.not_eligible"), form => form },
+        )),
+        AppError::Conflict(_) | AppError::TooLarge(_) | AppError::UnsupportedType(_) => {
+            Ok((err.status(), minijinja::context! { problem => err.public_message(), form => form }))
+        }
+        other => Err(other),
+    }
+}
+
 pub fn field_errors(state: &AppState, lang: &str, errors: &[FieldError]) -> std::collections::BTreeMap<String, String> {
     errors
         .iter()

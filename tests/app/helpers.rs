@@ -113,7 +113,15 @@ impl TestApp {
     }
 
     /// Accepts the invitation mailed to `email` and logs in.
+    /// Delivers what waits in the outbox now, for apps whose sender runs rarely.
+    pub async fn flush_outbox(&self) {
+        let transport =
+            carer_friendly::mail::sender::Transport::from_config(&self.state.config).expect("mail transport");
+        carer_friendly::mail::sender::send_due(&self.state, &transport).await.expect("send the outbox");
+    }
+
     pub async fn accept_invitation(&self, email: &str, name: &str) -> Browser {
+        self.flush_outbox().await;
         let mail = self.smtp.wait_for(email, "/welcome/").await;
         let link = mail.link_containing("/welcome/").expect("invitation link");
         let path = link.split_once("/welcome/").map(|(_, t)| format!("/welcome/{t}")).unwrap();
@@ -148,6 +156,13 @@ impl TestApp {
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
         let hr = self.accept_invitation(&hr_email, "Hanna HR").await;
         Setup { org_id, advisor: advisor.api_token("review").await, hr_api: hr.api_token("work").await, hr }
+    }
+
+    /// A browser logged in as an existing user.
+    pub async fn login_as(&self, email: &str) -> Browser {
+        let b = self.browser();
+        b.login(email, PASSWORD).await;
+        b
     }
 
     async fn operator_once(&self) -> Browser {

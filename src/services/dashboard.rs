@@ -1,0 +1,538 @@
+//! Read models across the assessment: the director's dashboard, the advisor's portfolio, the
+//! operator's workload view and the CSV export. Each is built from a fixed number of queries,
+//! however many organisations or items there are (no query per row).
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+
+use super::assessment::{ChecklistSummary, UserRef, progress_by_checklist, status_of};
+use super::recognition::{self, RecognitionView, lapsed_items, latest_by_org, standing_of};
+use crate::db::entities::{advisor_assignment, evidence, item, organisation, recognition_application, user};
+use crate::domain::chart::{Chart, progress_line};
+use crate::domain::checklist::{Checklists, Kind, PILLARS};
+use crate::domain::policy::{Actor, GlobalPermission, Permission};
+use crate::domain::progress::Progress;
+use crate::domain::recognition::{RENEWAL_WINDOW_DAYS, Standing};
+use crate::domain::role::Role;
+use crate::domain::workflow::ItemStatus;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Waiting {
+    pub count: usize,
+    pub oldest_since: Option<DateTime<Utc>>,
+    pub oldest_days: i64,
+}
+
+impl Waiting {
+    fn add(&mut self, since: DateTime<Utc>, now: DateTime<Utc>) {
+        self.count += 1;
+        if self.oldest_since.is_none_or(|o| since < o) {
+            self.oldest_since = Some(since);
+            self.oldest_days = (now - since).num_days();
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemLine {
+    pub id: i64,
+    pub checklist: String,
+    pub text: String,
+    pub status: &'static str,
+    pub owner: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub recurrence: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusCount {
+    pub status: &'static str,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectorDashboard {
+    pub organisation: organisation::Model,
+    pub checklists: Vec<ChecklistSummary>,
+    pub overall: Progress,
+    pub overall_percent: u32,
+    pub by_status: Vec<StatusCount>,
+    pub waiting_on_organisation: Waiting,
+    pub waiting_on_advisor: Waiting,
+    pub overdue: Vec<ItemLine>,
+    pub next_recurring: Vec<ItemLine>,
+    pub recognition: Option<RecognitionView>,
+    pub chart: Chart,
+    pub generated_at: DateTime<Utc>,
+}
+
+fn checklist_item<'a>(
+    lists: &'a Checklists,
+    row: &item::Model,
+) -> Option<(&'a crate::domain::checklist::Checklist, &'a crate::domain::checklist::ChecklistItem)> {
+    let l = lists.get(&row.checklist_key)?;
+    Some((l, l.item(&row.item_key)?))
+}
+
+pub async fn director(state: &AppState, actor: &Actor, org: i64, lang: &str) -> AppResult<DirectorDashboard> {
+    actor.may(Permission::ViewAssessment, org)?;
+    let organisation = organisation::Entity::find_by_id(org).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    let now = state.now();
+    let today = now.date_naive();
+    let rows: Vec<item::Model> =
+        item::Entity::find().filter(item::Column::OrganisationId.eq(org)).all(&state.db).await?;
+    let current: Vec<&item::Model> = rows.iter().filter(|r| checklist_item(&state.checklists, r).is_some()).collect();
+    let owners: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(current.iter().filter_map(|r| r.owner_id).collect::<Vec<_>>()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+
+    let by = progress_by_checklist(
+        &state.checklists,
+        current.iter().map(|r| (r.checklist_key.as_str(), r.item_key.as_str(), status_of(r))),
+    );
+    let checklists: Vec<ChecklistSummary> = state
+        .checklists
+        .all()
+        .iter()
+        .map(|l| {
+            let p = by.get(&l.key).cloned().unwrap_or_default();
+            ChecklistSummary {
+                key: l.key.clone(),
+                title: l.title.get(lang).into(),
+                summary: l.summary.get(lang).into(),
+                is_pillar: l.kind == Kind::Pillar,
+                version: l.version.clone(),
+                percent: p.percent(),
+                complete: p.complete(),
+                progress: p,
+            }
+        })
+        .collect();
+    let mut overall = Progress::default();
+    let mut counts: HashMap<ItemStatus, usize> = HashMap::new();
+    let (mut on_org, mut on_advisor) = (Waiting::default(), Waiting::default());
+    let mut overdue = vec![];
+    let line = |r: &item::Model, date: Option<NaiveDate>| {
+        let (l, d) = checklist_item(&state.checklists, r).map(|(l, d)| (Some(l), Some(d))).unwrap_or((None, None));
+        ItemLine {
+            id: r.id,
+            checklist: l.map(|l| l.title.get(lang).to_string()).unwrap_or_default(),
+            text: d.map(|d| d.text.get(lang).to_string()).unwrap_or_else(|| r.item_key.clone()),
+            status: status_of(r).as_str(),
+            owner: r.owner_id.and_then(|o| owners.get(&o).cloned()),
+            date,
+            recurrence: d.and_then(|d| d.recurrence).map(|x| x.as_str()),
+        }
+    };
+    for r in &current {
+        let s = status_of(r);
+        if PILLARS.contains(&r.checklist_key.as_str()) {
+            overall.add(s);
+        }
+        *counts.entry(s).or_default() += 1;
+        if s.awaits_review() {
+            on_advisor.add(r.status_changed_at, now);
+        } else if !s.is_done() {
+            on_org.add(r.status_changed_at, now);
+        }
+        if r.due_date.is_some_and(|d| d < today) && !s.is_done() {
+            overdue.push(line(r, r.due_date));
+        }
+    }
+    overdue.sort_by_key(|l| l.date);
+    let recurring: Vec<i64> = current
+        .iter()
+        .filter(|r| status_of(r) == ItemStatus::Accepted)
+        .filter(|r| checklist_item(&state.checklists, r).is_some_and(|(_, d)| d.recurrence.is_some()))
+        .map(|r| r.id)
+        .collect();
+    let until: HashMap<i64, NaiveDate> = evidence::Entity::find()
+        .filter(evidence::Column::ItemId.is_in(recurring))
+        .filter(evidence::Column::SupersededAt.is_null())
+        .filter(evidence::Column::ValidUntil.is_not_null())
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|e| Some((e.item_id, e.valid_until?)))
+        .fold(HashMap::new(), |mut m, (id, d)| {
+            m.entry(id).and_modify(|x: &mut NaiveDate| *x = std::cmp::Ord::min(*x, d)).or_insert(d);
+            m
+        });
+    let mut next_recurring: Vec<ItemLine> =
+        current.iter().filter_map(|r| until.get(&r.id).map(|d| line(r, Some(*d)))).collect();
+    next_recurring.sort_by_key(|l| l.date);
+    next_recurring.truncate(10);
+
+    // Progress over time: moves into and out of "done" for the pillar items.
+    let (it, tr) = (Alias::new("items"), Alias::new("item_transitions"));
+    let stmt = Query::select()
+        .columns([
+            (tr.clone(), Alias::new("created_at")),
+            (tr.clone(), Alias::new("from_status")),
+            (tr.clone(), Alias::new("to_status")),
+        ])
+        .from(tr.clone())
+        .inner_join(it.clone(), Expr::col((it.clone(), Alias::new("id"))).equals((tr.clone(), Alias::new("item_id"))))
+        .and_where(Expr::col((it.clone(), Alias::new("organisation_id"))).eq(org))
+        .and_where(Expr::col((it, Alias::new("checklist_key"))).is_in(PILLARS))
+        .to_owned();
+    let mut changes = vec![];
+    for row in state.db.query_all(&stmt).await? {
+        let at: DateTime<Utc> = row.try_get("", "created_at")?;
+        let from: String = row.try_get("", "from_status")?;
+        let to: String = row.try_get("", "to_status")?;
+        let done = |s: &str| ItemStatus::parse(s).is_some_and(|s| s.is_done());
+        match (done(&from), done(&to)) {
+            (false, true) => changes.push((at.date_naive(), 1)),
+            (true, false) => changes.push((at.date_naive(), -1)),
+            _ => {}
+        }
+    }
+    let chart = progress_line(changes, overall.total, today, 640, 180);
+    let by_status = ItemStatus::ALL
+        .into_iter()
+        .map(|s| StatusCount { status: s.as_str(), count: counts.get(&s).copied().unwrap_or(0) })
+        .collect();
+    Ok(DirectorDashboard {
+        organisation,
+        checklists,
+        overall_percent: overall.percent(),
+        overall,
+        by_status,
+        waiting_on_organisation: on_org,
+        waiting_on_advisor: on_advisor,
+        overdue,
+        next_recurring,
+        recognition: recognition::current(state, org).await?,
+        chart,
+        generated_at: now,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PillarCell {
+    pub key: String,
+    pub title: String,
+    pub percent: u32,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortfolioRow {
+    pub organisation_id: i64,
+    pub name: String,
+    pub pillars: Vec<PillarCell>,
+    pub percent: u32,
+    pub waiting: usize,
+    pub oldest_waiting_days: Option<i64>,
+    pub application_pending: bool,
+    pub standing: Option<&'static str>,
+    pub valid_until: Option<NaiveDate>,
+    pub expiring_soon: bool,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+pub struct PortfolioQuery {
+    /// name, progress, waiting, oldest or expiry
+    pub sort: Option<String>,
+    pub desc: Option<bool>,
+    /// Part of the organisation's name.
+    pub q: Option<String>,
+    /// Only organisations with items waiting for review.
+    pub waiting: Option<bool>,
+    /// Only recognitions ending within 90 days.
+    pub expiring: Option<bool>,
+}
+
+/// Items per (organisation, checklist, status), counting only items in the current checklists.
+async fn status_counts(
+    db: &impl ConnectionTrait,
+    lists: &Checklists,
+    orgs: &[i64],
+) -> AppResult<Vec<(i64, String, String, i64)>> {
+    let mut current = Condition::any();
+    for l in lists.all() {
+        current = current.add(
+            Condition::all()
+                .add(item::Column::ChecklistKey.eq(l.key.clone()))
+                .add(item::Column::ItemKey.is_in(l.items.iter().map(|i| i.key.clone()).collect::<Vec<_>>())),
+        );
+    }
+    Ok(item::Entity::find()
+        .select_only()
+        .columns([item::Column::OrganisationId, item::Column::ChecklistKey, item::Column::Status])
+        .column_as(item::Column::Id.count(), "n")
+        .filter(item::Column::OrganisationId.is_in(orgs.to_vec()))
+        .filter(current)
+        .group_by(item::Column::OrganisationId)
+        .group_by(item::Column::ChecklistKey)
+        .group_by(item::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Items waiting for review per organisation: (count, oldest).
+async fn waiting_by_org(db: &impl ConnectionTrait, orgs: &[i64]) -> AppResult<HashMap<i64, (i64, DateTime<Utc>)>> {
+    let rows: Vec<(i64, i64, DateTime<Utc>)> = item::Entity::find()
+        .select_only()
+        .column(item::Column::OrganisationId)
+        .column_as(item::Column::Id.count(), "n")
+        .column_as(item::Column::StatusChangedAt.min(), "oldest")
+        .filter(item::Column::OrganisationId.is_in(orgs.to_vec()))
+        .filter(
+            item::Column::Status.is_in([ItemStatus::Submitted.as_str(), ItemStatus::NotApplicableProposed.as_str()]),
+        )
+        .group_by(item::Column::OrganisationId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(o, n, t)| (o, (n, t))).collect())
+}
+
+pub async fn portfolio(
+    state: &AppState,
+    actor: &Actor,
+    lang: &str,
+    q: &PortfolioQuery,
+) -> AppResult<Vec<PortfolioRow>> {
+    actor.may_globally(GlobalPermission::ViewPortfolio)?;
+    let now = state.now();
+    let today = now.date_naive();
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(actor.assigned.clone()))
+        .order_by_asc(organisation::Column::Name)
+        .all(&state.db)
+        .await?;
+    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+    let mut progress: HashMap<(i64, String), Progress> = HashMap::new();
+    for (org, list, status, n) in status_counts(&state.db, &state.checklists, &ids).await? {
+        let p = progress.entry((org, list)).or_default();
+        for _ in 0..n {
+            p.add(ItemStatus::parse(&status).unwrap_or(ItemStatus::Open));
+        }
+    }
+    let waiting = waiting_by_org(&state.db, &ids).await?;
+    let pending: std::collections::HashSet<i64> = recognition_application::Entity::find()
+        .select_only()
+        .column(recognition_application::Column::OrganisationId)
+        .filter(recognition_application::Column::OrganisationId.is_in(ids.clone()))
+        .filter(recognition_application::Column::Status.eq(recognition::PENDING))
+        .into_tuple::<i64>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let recs = latest_by_org(&state.db, &ids).await?;
+    let lapsed = lapsed_items(&state.db, &ids, today).await?;
+    let name_filter = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let mut rows: Vec<PortfolioRow> = orgs
+        .into_iter()
+        .filter(|o| name_filter.as_ref().is_none_or(|f| o.name.to_lowercase().contains(f)))
+        .map(|o| {
+            let mut overall = Progress::default();
+            let pillars = state
+                .checklists
+                .pillars()
+                .map(|l| {
+                    let p = progress.get(&(o.id, l.key.clone())).cloned().unwrap_or_default();
+                    overall.total += p.total;
+                    overall.done += p.done;
+                    PillarCell {
+                        key: l.key.clone(),
+                        title: l.title.get(lang).into(),
+                        percent: p.percent(),
+                        complete: p.complete(),
+                    }
+                })
+                .collect();
+            let w = waiting.get(&o.id);
+            let rec = recs.get(&o.id);
+            let standing = rec.map(|r| standing_of(r, lapsed.get(&o.id).copied().unwrap_or(0), today));
+            let live = standing.is_some_and(|s| matches!(s, Standing::Valid | Standing::AtRisk));
+            PortfolioRow {
+                organisation_id: o.id,
+                name: o.name,
+                pillars,
+                percent: overall.percent(),
+                waiting: w.map(|w| w.0 as usize).unwrap_or(0),
+                oldest_waiting_days: w.map(|w| (now - w.1).num_days()),
+                application_pending: pending.contains(&o.id),
+                standing: standing.map(Standing::as_str),
+                valid_until: rec.map(|r| r.valid_until),
+                expiring_soon: live && rec.is_some_and(|r| (r.valid_until - today).num_days() <= RENEWAL_WINDOW_DAYS),
+            }
+        })
+        .filter(|r| !q.waiting.unwrap_or(false) || r.waiting > 0 || r.application_pending)
+        .filter(|r| !q.expiring.unwrap_or(false) || r.expiring_soon)
+        .collect();
+    match q.sort.as_deref().unwrap_or("name") {
+        "progress" => rows.sort_by_key(|r| r.percent),
+        "waiting" => rows.sort_by_key(|r| r.waiting),
+        "oldest" => rows.sort_by_key(|r| r.oldest_waiting_days.unwrap_or(-1)),
+        "expiry" => rows.sort_by_key(|r| r.valid_until.unwrap_or(NaiveDate::MAX)),
+        _ => rows.sort_by_key(|r| r.name.to_lowercase()),
+    }
+    if q.desc.unwrap_or(false) {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdvisorLoad {
+    pub advisor: UserRef,
+    pub organisations: usize,
+    pub waiting: usize,
+    pub oldest_waiting_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorOverview {
+    pub organisations: usize,
+    pub unassigned: Vec<organisation::Model>,
+    pub advisors: Vec<AdvisorLoad>,
+}
+
+pub async fn operator(state: &AppState, actor: &Actor) -> AppResult<OperatorOverview> {
+    actor.may_globally(GlobalPermission::ManageOrganisations)?;
+    let now = state.now();
+    let orgs = organisation::Entity::find().order_by_asc(organisation::Column::Name).all(&state.db).await?;
+    let advisors = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Advisor.as_str()))
+        .order_by_asc(user::Column::Name)
+        .all(&state.db)
+        .await?;
+    let assignments = advisor_assignment::Entity::find().all(&state.db).await?;
+    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+    let waiting = waiting_by_org(&state.db, &ids).await?;
+    let assigned: std::collections::HashSet<i64> = assignments.iter().map(|a| a.organisation_id).collect();
+    Ok(OperatorOverview {
+        organisations: orgs.len(),
+        advisors: advisors
+            .iter()
+            .map(|a| {
+                let mine: Vec<i64> =
+                    assignments.iter().filter(|x| x.advisor_id == a.id).map(|x| x.organisation_id).collect();
+                let w: Vec<&(i64, DateTime<Utc>)> = mine.iter().filter_map(|o| waiting.get(o)).collect();
+                AdvisorLoad {
+                    advisor: UserRef::from(a),
+                    organisations: mine.len(),
+                    waiting: w.iter().map(|x| x.0 as usize).sum(),
+                    oldest_waiting_days: w.iter().map(|x| (now - x.1).num_days()).max(),
+                }
+            })
+            .collect(),
+        unassigned: orgs.into_iter().filter(|o| !assigned.contains(&o.id)).collect(),
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r', ';']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// The organisation's items as CSV: status, owner, dates and the evidence on each.
+pub async fn export_csv(state: &AppState, actor: &Actor, org: i64, lang: &str) -> AppResult<(String, String)> {
+    actor.may(Permission::ViewAssessment, org)?;
+    let o = organisation::Entity::find_by_id(org).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    let rows = item::Entity::find()
+        .filter(item::Column::OrganisationId.eq(org))
+        .order_by_asc(item::Column::Id)
+        .all(&state.db)
+        .await?;
+    let owners: HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::OrganisationId.eq(org))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut ev: HashMap<i64, Vec<evidence::Model>> = HashMap::new();
+    for e in evidence::Entity::find()
+        .filter(evidence::Column::ItemId.is_in(rows.iter().map(|r| r.id).collect::<Vec<_>>()))
+        .filter(evidence::Column::SupersededAt.is_null())
+        .order_by_asc(evidence::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        ev.entry(e.item_id).or_default().push(e);
+    }
+    let t = |k: &str| state.translations.get(lang, k).to_string();
+    let mut out = String::from("\u{feff}");
+    out.push_str(
+        &[
+            "checklist",
+            "item_key",
+            "item",
+            "status",
+            "owner",
+            "due_date",
+            "status_changed_at",
+            "evidence",
+            "evidence_valid_until",
+            "archived",
+        ]
+        .join(","),
+    );
+    out.push_str("\r\n");
+    let mut ordered: Vec<&item::Model> = rows.iter().collect();
+    let pos = |r: &item::Model| {
+        let l = state.checklists.all().iter().position(|l| l.key == r.checklist_key).unwrap_or(usize::MAX);
+        let i = state
+            .checklists
+            .get(&r.checklist_key)
+            .and_then(|l| l.items.iter().position(|i| i.key == r.item_key))
+            .unwrap_or(usize::MAX);
+        (l, i)
+    };
+    ordered.sort_by_key(|r| pos(r));
+    for r in ordered {
+        let def = checklist_item(&state.checklists, r);
+        let evs = ev.get(&r.id).map(Vec::as_slice).unwrap_or(&[]);
+        let list: Vec<String> = evs
+            .iter()
+            .map(|e| match (&e.url, e.kind.as_str()) {
+                (Some(u), _) => format!("{} <{u}>", e.title),
+                (None, k) => format!("{} ({k})", e.title),
+            })
+            .collect();
+        let until = evs.iter().filter_map(|e| e.valid_until).min().map(|d| d.to_string()).unwrap_or_default();
+        let fields = [
+            def.map(|(l, _)| l.title.get(lang).to_string()).unwrap_or_else(|| r.checklist_key.clone()),
+            r.item_key.clone(),
+            def.map(|(_, d)| d.text.get(lang).to_string()).unwrap_or_default(),
+            t(&format!("status.{}", status_of(r).as_str())),
+            r.owner_id.and_then(|o| owners.get(&o)).map(|u| u.name.clone()).unwrap_or_default(),
+            r.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            r.status_changed_at.format("%Y-%m-%d %H:%M").to_string(),
+            list.join("; "),
+            until,
+            if def.is_none() { "yes".into() } else { String::new() },
+        ];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    let name: String =
+        o.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    Ok((format!("{name}-items.csv"), out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_with_separators_or_quotes_are_quoted() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+    }
+}

@@ -1,0 +1,58 @@
+//! The director's dashboard and board report, the advisor's portfolio, the CSV export.
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Path, Query};
+use poem::{Request, Response, handler};
+
+use super::render;
+use super::session;
+use crate::services::{dashboard, recognition};
+use crate::state::AppState;
+
+#[handler]
+pub async fn director(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let d = dashboard::director(&state, &v.actor, org, lang).await?;
+    render(&state, req, Some(&v), StatusCode::OK, "dashboard.html", minijinja::context! { d => d })
+}
+
+/// The same figures on one printable page for the board.
+#[handler]
+pub async fn report(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let d = dashboard::director(&state, &v.actor, org, lang).await?;
+    render(&state, req, Some(&v), StatusCode::OK, "report.html", minijinja::context! { d => d })
+}
+
+#[handler]
+pub async fn export_csv(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let (name, body) = dashboard::export_csv(&state, &v.actor, org, lang).await?;
+    Ok(Response::builder()
+        .content_type("text/csv; charset=utf-8")
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(body))
+}
+
+#[handler]
+pub async fn portfolio(
+    req: &Request,
+    state: Data<&AppState>,
+    Query(q): Query<dashboard::PortfolioQuery>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let rows = dashboard::portfolio(&state, &v.actor, lang, &q).await?;
+    let applications = recognition::pending_for_advisor(&state, &v.actor).await?;
+    render(
+        &state,
+        req,
+        Some(&v),
+        StatusCode::OK,
+        "portfolio.html",
+        minijinja::context! { rows => rows, q => q, applications => applications },
+    )
+}

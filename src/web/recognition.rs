@@ -1,0 +1,190 @@
+//! The recognition pages: readiness and application, the advisor's decision, the certificate
+//! (printable page and PDF) and the public verification page.
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Form, Path};
+use poem::{Request, Response, handler};
+use serde::{Deserialize, Serialize};
+
+use super::session::{self, Viewer};
+use super::{form_failure, redirect, render};
+use crate::error::AppError;
+use crate::services::certificate::{self, Texts};
+use crate::services::recognition::{self, RecognitionView};
+use crate::state::AppState;
+
+async fn page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    org: i64,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(v));
+    let r = recognition::readiness(state, &v.actor, org, lang).await?;
+    render(state, req, Some(v), status, "recognition.html", minijinja::context! { r => r, ..extra })
+}
+
+#[handler]
+pub async fn show(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
+}
+
+/// A failed form on the recognition page: the page again with the reason and what was typed.
+async fn failed(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    org: i64,
+    err: AppError,
+    form: minijinja::Value,
+) -> poem::Result<Response> {
+    let (status, ctx) = form_failure(state, session::lang(req, Some(v)), err, form)?;
+    page(state, req, v, org, status, ctx).await
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct ApplyForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    motivation: String,
+}
+
+#[handler]
+pub async fn apply(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(org): Path<i64>,
+    Form(f): Form<ApplyForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    match recognition::apply(&state, &v.actor, org, &f.motivation).await {
+        Ok(_) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
+        Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from_serialize(&f)).await,
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct DecisionForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    decision: String,
+    reason: String,
+}
+
+#[handler]
+pub async fn decide(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let org = recognition::application_organisation(&state, &v.actor, id).await?;
+    let grant = match f.decision.as_str() {
+        "grant" => true,
+        "decline" => false,
+        other => return Err(AppError::BadRequest(format!("unknown decision \"{other}\"")).into()),
+    };
+    match recognition::decide(&state, &v.actor, id, grant, &f.reason).await {
+        Ok(_) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
+        Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from_serialize(&f)).await,
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct RevokeForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    reason: String,
+}
+
+#[handler]
+pub async fn revoke(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<RevokeForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let org = recognition::recognition_organisation(&state, &v.actor, id).await?;
+    match recognition::revoke(&state, &v.actor, id, &f.reason).await {
+        Ok(()) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
+        Err(e) => {
+            let form = minijinja::context! { revoke_reason => f.reason };
+            failed(&state, req, &v, org, e, form).await
+        }
+    }
+}
+
+pub fn texts(state: &AppState, lang: &str, r: &RecognitionView) -> Texts {
+    let t = |k: &str| state.translations.get(lang, k).to_string();
+    Texts {
+        heading: t("certificate.heading"),
+        title: t("certificate.title"),
+        granted_to: t("certificate.granted_to"),
+        number: format!("{} {}", t("certificate.number"), r.number),
+        valid: format!(
+            "{} {} - {}",
+            t("certificate.valid"),
+            r.valid_from.format("%d-%m-%Y"),
+            r.valid_until.format("%d-%m-%Y")
+        ),
+        going_ahead: r.going_ahead_complete.then(|| t("certificate.going_ahead")),
+        verify: t("certificate.verify"),
+    }
+}
+
+#[handler]
+pub async fn certificate_page(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let (o, r) = recognition::certificate(&state, &v.actor, org).await?;
+    let qr = certificate::qr_svg(&r.verify_url);
+    render(
+        &state,
+        req,
+        Some(&v),
+        StatusCode::OK,
+        "certificate.html",
+        minijinja::context! { organisation => o, r => r, qr_svg => qr },
+    )
+}
+
+pub fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
+    Response::builder()
+        .content_type("application/pdf")
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(bytes)
+}
+
+#[handler]
+pub async fn certificate_pdf(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let (o, r) = recognition::certificate(&state, &v.actor, org).await?;
+    let bytes = certificate::render_pdf(&o.name, &r, &texts(&state, lang, &r))?;
+    Ok(pdf_response(&format!("{}.pdf", r.number), bytes))
+}
+
+/// Public: no login, only the organisation, the standing and the dates.
+#[handler]
+pub async fn verify(req: &Request, state: Data<&AppState>, Path(code): Path<String>) -> poem::Result<Response> {
+    let viewer = session::viewer(req, &state).await?;
+    match recognition::verify(&state, &code).await {
+        Ok(v) => render(&state, req, viewer.as_ref(), StatusCode::OK, "verify.html", minijinja::context! { v => v }),
+        Err(AppError::NotFound) => render(
+            &state,
+            req,
+            viewer.as_ref(),
+            StatusCode::NOT_FOUND,
+            "verify.html",
+            minijinja::context! { not_found => true },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}

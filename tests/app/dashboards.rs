@@ -1,0 +1,133 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::helpers::*;
+
+/// A fresh app whose outbox sender stays quiet, so the query counter sees only the request.
+async fn quiet_app() -> TestApp {
+    TestApp::spawn_configured(super::smtp::SmtpSink::running().await, fresh_database_url().await, |c| {
+        c.outbox_interval_ms = 3_600_000
+    })
+    .await
+}
+
+async fn queries_for(app: &TestApp, api: &ApiClient, path: &str) -> u64 {
+    let before = app.state.query_count();
+    let r = api.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    app.state.query_count() - before
+}
+
+async fn queries_for_page(app: &TestApp, b: &Browser, path: &str) -> u64 {
+    let before = app.state.query_count();
+    let r = b.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    app.state.query_count() - before
+}
+
+#[tokio::test]
+async fn the_portfolio_and_the_dashboard_take_the_same_number_of_queries_for_more_organisations_and_items() {
+    let app = quiet_app().await;
+    let s = app.organisation_with_people("Eerste", "q").await;
+    let operator = app.browser();
+    operator.login("operator@example.org", PASSWORD).await;
+    let op = operator.api_token("op").await;
+    let advisor_id = s.advisor.get_json("/me").await["id"].clone();
+    let add_orgs = |n: usize| async move {
+        for i in 0..n {
+            let o =
+                op.post("/organisations", json!({ "name": format!("Extra {i}") })).await.json::<Value>().await.unwrap();
+            op.post(&format!("/organisations/{}/advisors", o["id"]), json!({ "advisor_id": advisor_id })).await;
+        }
+    };
+    let small = queries_for(&app, &s.advisor, "/portfolio").await;
+    let small_page = queries_for_page(&app, &app.login_as("advisor-q@example.org").await, "/portfolio").await;
+    let small_dash = queries_for(&app, &s.hr_api, &format!("/organisations/{}/dashboard", s.org_id)).await;
+    add_orgs(8).await;
+    // More items done, with evidence and history, in the first organisation.
+    for id in s.hr_api.item_ids(s.org_id, "bespreken").await {
+        s.hr_api.add_note(id, "Notulen", "MT").await;
+        s.hr_api.transition(id, "submit", None).await;
+        s.advisor.transition(id, "accept", None).await;
+    }
+    let large = queries_for(&app, &s.advisor, "/portfolio").await;
+    let large_page = queries_for_page(&app, &app.login_as("advisor-q@example.org").await, "/portfolio").await;
+    let large_dash = queries_for(&app, &s.hr_api, &format!("/organisations/{}/dashboard", s.org_id)).await;
+    assert_eq!(s.advisor.get_json("/portfolio").await.as_array().unwrap().len(), 9);
+    assert_eq!(small, large, "portfolio API: queries do not grow with organisations");
+    assert_eq!(small_page, large_page, "portfolio page: queries do not grow with organisations");
+    assert_eq!(small_dash, large_dash, "dashboard: queries do not grow with items");
+    assert!(large < 20, "{large} queries");
+}
+
+#[tokio::test]
+async fn the_director_dashboard_shows_progress_waiting_overdue_and_recurring_items() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Dashboard BV", "db").await;
+    let items = s.hr_api.item_ids(s.org_id, "borgen").await;
+    // One accepted recurring item, one waiting for the advisor, one overdue.
+    s.hr_api
+        .post(
+            &format!("/items/{}/evidence", items[1]),
+            json!({ "kind": "note", "title": "Intranet", "note": "Pagina", "valid_until": "2026-09-01" }),
+        )
+        .await;
+    s.hr_api.transition(items[1], "submit", None).await;
+    s.advisor.transition(items[1], "accept", None).await;
+    s.hr_api.add_note(items[2], "Introductie", "Map").await;
+    s.hr_api.transition(items[2], "submit", None).await;
+    s.hr_api.patch(&format!("/items/{}", items[3]), json!({ "due_date": "2026-02-01" })).await;
+    app.clock.advance(chrono::Duration::days(3));
+    let d = s.hr_api.get_json(&format!("/organisations/{}/dashboard", s.org_id)).await;
+    assert_eq!(d["overall"]["done"], 1);
+    assert_eq!(d["overall"]["total"], 24);
+    assert_eq!(d["waiting_on_advisor"]["count"], 1);
+    assert_eq!(d["waiting_on_advisor"]["oldest_days"], 3);
+    assert_eq!(d["overdue"][0]["id"], items[3]);
+    assert_eq!(d["next_recurring"][0]["id"], items[1]);
+    assert_eq!(d["next_recurring"][0]["date"], "2026-09-01");
+    assert_eq!(d["done_now"], 1);
+    let html = s.hr.get_html(&format!("/organisations/{}/dashboard", s.org_id)).await;
+    assert!(html.contains("<polyline"), "server-rendered chart");
+    let report = s.hr.get(&format!("/organisations/{}/report", s.org_id)).await;
+    assert_eq!(report.status(), StatusCode::OK);
+
+    let csv = s.hr.get(&format!("/organisations/{}/export.csv", s.org_id)).await;
+    assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 37, "a header and every item");
+    assert!(lines[0].contains("status") && lines[0].contains("evidence"));
+    assert!(text.contains("Intranet (note)"));
+}
+
+#[tokio::test]
+async fn the_portfolio_filters_and_sorts_and_the_operator_sees_the_workload() {
+    let app = TestApp::spawn().await;
+    let a = app.organisation_with_people("Alfa", "pa").await;
+    let operator = app.browser();
+    operator.login("operator@example.org", PASSWORD).await;
+    let op = operator.api_token("op").await;
+    let advisor_id = a.advisor.get_json("/me").await["id"].clone();
+    let beta = op.post("/organisations", json!({ "name": "Beta" })).await.json::<Value>().await.unwrap();
+    op.post(&format!("/organisations/{}/advisors", beta["id"]), json!({ "advisor_id": advisor_id })).await;
+    let item = a.hr_api.item_ids(a.org_id, "bespreken").await[0];
+    a.hr_api.add_note(item, "x", "y").await;
+    a.hr_api.transition(item, "submit", None).await;
+    let all = a.advisor.get_json("/portfolio?sort=name&desc=true").await;
+    assert_eq!(
+        all.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["Beta", "Alfa"]
+    );
+    let waiting = a.advisor.get_json("/portfolio?waiting=true").await;
+    assert_eq!(waiting.as_array().unwrap().len(), 1);
+    assert_eq!(waiting[0]["waiting"], 1);
+    let page = app.login_as("advisor-pa@example.org").await.get_html("/portfolio?q=bet").await;
+    assert!(page.contains("Beta") && !page.contains(">Alfa<"));
+    let overview = op.get_json("/operator/overview").await;
+    assert_eq!(overview["organisations"], 2);
+    assert_eq!(overview["advisors"][0]["organisations"], 2);
+    assert_eq!(overview["advisors"][0]["waiting"], 1);
+    assert_eq!(a.hr_api.get("/portfolio").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(a.hr_api.get("/operator/overview").await.status(), StatusCode::FORBIDDEN);
+}
