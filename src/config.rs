@@ -46,6 +46,12 @@ pub struct Config {
     #[arg(long, env = "RECOGNITION_YEARS", default_value_t = 3)]
     pub recognition_years: u32,
 
+    /// When the scheduler looks for due reminders: a six-field cron expression (with seconds),
+    /// evaluated in UTC, or "off". It is only a heartbeat; each job works out its own periods
+    /// in the organisation's time zone and claims them, so the interval only sets the delay.
+    #[arg(long, env = "JOBS_HEARTBEAT", default_value = "0 */5 * * * *")]
+    pub jobs_heartbeat: String,
+
     /// Largest accepted evidence upload, in bytes.
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_upload_bytes: usize,
@@ -66,6 +72,7 @@ impl Config {
             outbox_interval_ms: 5000,
             max_upload_bytes: 10 * 1024 * 1024,
             recognition_years: 3,
+            jobs_heartbeat: "off".into(),
         }
     }
 }

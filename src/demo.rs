@@ -53,6 +53,7 @@ async fn add_organisation(
         name: Set(name.into()),
         timezone: Set(crate::services::organisations::DEFAULT_TIMEZONE.into()),
         appraisal_month: Set(Some(3)),
+        manager_briefing_years: Set(2),
         created_at: Set(now),
         ..Default::default()
     }

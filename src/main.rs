@@ -17,7 +17,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the web service (pages, REST API, mail sender).
+    /// Runs the web service (pages, REST API, mail sender, job scheduler).
     Serve {
         /// Address to listen on.
         #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
@@ -31,6 +31,13 @@ enum Command {
         /// evidence (for measuring speed).
         #[arg(long)]
         organisations: Option<usize>,
+    },
+    /// Runs one recurring-attention job now (or "all"), then sends the mail it queued.
+    /// Periods already done are not done again.
+    RunJob {
+        /// day-of-carers, appraisal-cycle, manager-briefing, handbook-check, evidence-lapsing,
+        /// recognition-expiry, advisor-digest, custom-moments or all
+        name: String,
     },
 }
 
@@ -62,6 +69,29 @@ async fn main() -> anyhow::Result<()> {
                 None => carer_friendly::demo::load_showcase(&state).await?,
             };
             println!("{report}");
+            Ok(())
+        }
+        Command::RunJob { name } => {
+            use carer_friendly::jobs::{Job, run, run_all};
+            let jobs = if name == "all" {
+                None
+            } else {
+                let job = Job::parse(&name)
+                    .ok_or_else(|| anyhow::anyhow!("unknown job \"{name}\"; the jobs are: {}, all", Job::names()))?;
+                Some(job)
+            };
+            let state = build_state(cli.config, Arc::new(SystemClock)).await?;
+            let reports = match jobs {
+                Some(job) => vec![run(&state, job).await?],
+                None => run_all(&state).await,
+            };
+            for r in &reports {
+                println!("{}: {} period(s) done, {} reminder(s), {} failed", r.job, r.done, r.notices, r.failed);
+            }
+            let transport =
+                carer_friendly::mail::sender::Transport::from_config(&state.config).map_err(anyhow::Error::msg)?;
+            let sent = carer_friendly::mail::sender::send_due(&state, &transport).await?;
+            println!("mail: {sent:?}");
             Ok(())
         }
     }

@@ -138,11 +138,12 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process ends, with the outbox sender beside it.
+    /// Serves until the process ends, with the outbox sender and the job scheduler beside it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let transport = crate::mail::sender::Transport::from_config(&self.state.config).map_err(anyhow::Error::msg)?;
         let interval = Duration::from_millis(self.state.config.outbox_interval_ms.max(50));
         tokio::spawn(crate::mail::sender::run(self.state.clone(), transport, interval));
+        let _scheduler = crate::jobs::scheduler::start(self.state.clone()).await?;
         tracing::info!(port = self.port, "listening");
         Server::new_with_acceptor(self.acceptor).run(app(self.state)).await?;
         Ok(())

@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261123_000002_recognition;
+mod m20261123_000003_attention;
 
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial::Migration), Box::new(m20261123_000002_recognition::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial::Migration),
+            Box::new(m20261123_000002_recognition::Migration),
+            Box::new(m20261123_000003_attention::Migration),
+        ]
     }
 }

@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`, over the same services as the pages. Bearer tokens (created on
 //! the account page or through the API) authenticate; errors are JSON `{ "message", "errors" }`.
+mod attention;
 mod auth;
 mod dto;
 mod handlers;
@@ -12,17 +13,21 @@ use poem_openapi::OpenApiService;
 use crate::error::AppError;
 
 /// Each part of the service brings its own `OpenApi` struct; they are served as one API.
-type Apis = (handlers::Api, recognition::RecognitionApi);
+type Apis = (handlers::Api, recognition::RecognitionApi, attention::AttentionApi);
 
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
-    OpenApiService::new((handlers::Api, recognition::RecognitionApi), "carer-friendly", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Self-assessment towards the recognition \"Wij werken mantelzorgvriendelijk!\" / \"We work carer-friendly!\". \
+    OpenApiService::new(
+        (handlers::Api, recognition::RecognitionApi, attention::AttentionApi),
+        "carer-friendly",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Self-assessment towards the recognition \"Wij werken mantelzorgvriendelijk!\" / \"We work carer-friendly!\". \
              Authenticate with `Authorization: Bearer <token>`; create a token on the account page (/account). \
              Errors are JSON objects with a `message` and, for invalid input (422), `errors`: a list of {field, code}. \
              Someone else's objects answer 404; reading roles that try to write get 403; illegal workflow steps 409.",
-        )
-        .server(format!("{public_url}/api/v1"))
+    )
+    .server(format!("{public_url}/api/v1"))
 }
 
 #[derive(serde::Serialize)]

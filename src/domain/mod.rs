@@ -7,4 +7,5 @@ pub mod policy;
 pub mod progress;
 pub mod recognition;
 pub mod role;
+pub mod schedule;
 pub mod workflow;

@@ -34,6 +34,8 @@ pub enum Permission {
     ApplyForRecognition,
     /// Grant, decline or revoke the recognition.
     DecideRecognition,
+    /// Set the organisation's attention moments, appraisal month and calendar feed.
+    ManageAttention,
 }
 
 /// Installation-wide rights, not tied to one organisation.
@@ -44,6 +46,8 @@ pub enum GlobalPermission {
     ViewReviewQueue,
     /// The advisor's table of all their organisations.
     ViewPortfolio,
+    /// See the recurring jobs and run one now.
+    ManageJobs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -91,7 +95,9 @@ impl Actor {
 
     pub fn may_globally(&self, permission: GlobalPermission) -> Result<(), Denied> {
         let allowed = match permission {
-            GlobalPermission::ManageOrganisations | GlobalPermission::ManageAdvisors => self.role == Role::Operator,
+            GlobalPermission::ManageOrganisations | GlobalPermission::ManageAdvisors | GlobalPermission::ManageJobs => {
+                self.role == Role::Operator
+            }
             GlobalPermission::ViewReviewQueue | GlobalPermission::ViewPortfolio => self.role == Role::Advisor,
         };
         if allowed { Ok(()) } else { Err(Denied::Forbidden) }

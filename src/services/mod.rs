@@ -2,11 +2,14 @@
 //! reads or changes the database, and records every change in the audit log.
 pub mod accounts;
 pub mod assessment;
+pub mod attention;
 pub mod audit;
+pub mod calendar;
 pub mod certificate;
 pub mod crypto;
 pub mod dashboard;
 pub mod evidence;
+pub mod notifications;
 pub mod organisations;
 pub mod recognition;
 

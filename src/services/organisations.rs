@@ -25,6 +25,7 @@ pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<or
         name: Set(name.into()),
         timezone: Set(DEFAULT_TIMEZONE.into()),
         appraisal_month: Set(None),
+        manager_briefing_years: Set(2),
         created_at: Set(now),
         ..Default::default()
     }

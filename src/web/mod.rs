@@ -2,6 +2,7 @@
 //! Forms carry a CSRF token; failed forms are shown again with the errors next to the fields.
 pub mod admin;
 pub mod assessment;
+pub mod attention;
 pub mod auth;
 pub mod dashboard;
 pub mod i18n;
@@ -56,6 +57,18 @@ pub fn routes() -> impl Endpoint {
         .at("/account", get(admin::account))
         .at("/account/tokens", post(admin::create_token))
         .at("/account/tokens/:id/revoke", post(admin::revoke_token))
+        .at("/inbox", get(attention::inbox))
+        .at("/inbox/read", post(attention::mark_read))
+        .at("/inbox/preferences", post(attention::preferences))
+        .at("/inbox/calendar", post(attention::my_calendar))
+        .at("/organisations/:id/attention", get(attention::page))
+        .at("/organisations/:id/attention/moments", post(attention::add_moment))
+        .at("/organisations/:id/attention/settings", post(attention::settings))
+        .at("/organisations/:id/attention/calendar", post(attention::organisation_calendar))
+        .at("/attention-moments/:id/remove", post(attention::remove_moment))
+        .at("/operator/jobs", get(attention::jobs))
+        .at("/operator/jobs/:name/run", post(attention::run_job))
+        .at("/calendar/:token", get(attention::calendar_feed))
         .around(error_pages)
 }
 
@@ -162,6 +175,7 @@ struct Me {
     email: String,
     role: String,
     organisation_id: Option<i64>,
+    unread: u64,
 }
 
 /// Renders a page with what every page needs: language, the user, a CSRF token and the path.
@@ -181,6 +195,7 @@ pub fn render(
         email: v.user.email.clone(),
         role: v.user.role.clone(),
         organisation_id: v.user.organisation_id,
+        unread: v.unread,
     });
     let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let full = minijinja::context! { lang => lang, me => me, csrf => csrf, path => path, ..ctx };

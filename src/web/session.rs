@@ -17,6 +17,8 @@ pub struct Viewer {
     pub user: user::Model,
     pub actor: Actor,
     pub session_token: String,
+    /// Unread messages in the inbox, for the count in the page header.
+    pub unread: u64,
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
@@ -44,7 +46,8 @@ pub async fn viewer(req: &Request, state: &AppState) -> AppResult<Option<Viewer>
         return Ok(None);
     };
     let actor = accounts::actor_for(&state.db, &user).await?;
-    Ok(Some(Viewer { user, actor, session_token: token }))
+    let unread = crate::services::notifications::unread_count(&state.db, user.id).await?;
+    Ok(Some(Viewer { user, actor, session_token: token, unread }))
 }
 
 pub async fn require(req: &Request, state: &AppState) -> AppResult<Viewer> {

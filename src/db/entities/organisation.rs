@@ -9,6 +9,8 @@ pub struct Model {
     pub name: String,
     pub timezone: String,
     pub appraisal_month: Option<i32>,
+    /// Managers are reminded every this many years to tell their team what is possible.
+    pub manager_briefing_years: i32,
     pub created_at: DateTimeUtc,
 }
 

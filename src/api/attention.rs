@@ -1,0 +1,349 @@
+//! REST API for recurring attention: the inbox, reminder preferences, attention moments and
+//! settings, calendar feed URLs, and the operator's jobs.
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+
+use super::auth::ApiAuth;
+use crate::db::entities::user;
+use crate::error::AppError;
+use crate::services::attention::{self as svc, NewMoment as NewMomentInput, Settings};
+use crate::services::calendar::{self, Owner};
+use crate::services::notifications::{self, Kind};
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum Tag {
+    /// Your inbox and which reminders come by e-mail.
+    Inbox,
+    /// The organisation's attention moments, settings and calendar feeds.
+    Attention,
+    /// The recurring jobs (operator).
+    Jobs,
+}
+
+#[derive(Object)]
+pub struct Message {
+    pub id: i64,
+    /// day_of_carers, appraisal_cycle, manager_briefing, handbook_check, evidence_lapsing,
+    /// item_due, recognition_expiry, advisor_digest or custom_moment
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub organisation_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Object)]
+pub struct Inbox {
+    pub unread: u64,
+    /// The newest 100, newest first.
+    pub messages: Vec<Message>,
+}
+
+#[derive(Object)]
+pub struct Preference {
+    pub kind: String,
+    pub email: bool,
+    /// Comes with the role: always by e-mail.
+    pub required: bool,
+}
+
+#[derive(Object)]
+pub struct Preferences {
+    /// The kinds to get by e-mail; the other optional kinds come only in the inbox.
+    pub email: Vec<String>,
+}
+
+#[derive(Object)]
+pub struct Moment {
+    pub id: i64,
+    pub title: String,
+    pub message: String,
+    /// "yearly MM-DD", "monthly DD" or a five-field cron expression, in the organisation's time zone.
+    pub rule: String,
+    /// Roles: hr_lead, director, manager, employee.
+    pub recipients: Vec<String>,
+    pub next: Option<DateTime<Utc>>,
+}
+
+#[derive(Object)]
+pub struct NewMoment {
+    pub title: String,
+    pub message: String,
+    /// "yearly 11-10", "monthly 15" or a cron expression like "0 9 * * 1".
+    pub rule: String,
+    pub recipients: Vec<String>,
+}
+
+#[derive(Object)]
+pub struct AttentionSettings {
+    /// IANA name, e.g. Europe/Amsterdam.
+    pub timezone: String,
+    /// 1-12, or none.
+    pub appraisal_month: Option<i32>,
+    /// 1-10.
+    pub manager_briefing_years: i32,
+}
+
+#[derive(Object)]
+pub struct FeedUrl {
+    /// The secret iCalendar URL; shown once. A new one makes the old one answer 404.
+    pub url: String,
+}
+
+#[derive(Object)]
+pub struct JobRunReport {
+    pub job: String,
+    pub done: u64,
+    pub notices: u64,
+    pub failed: u64,
+}
+
+#[derive(Object)]
+pub struct JobFailure {
+    pub period: String,
+    pub scope: String,
+    pub attempts: i32,
+    pub error: Option<String>,
+}
+
+#[derive(Object)]
+pub struct JobInfo {
+    pub name: String,
+    pub heartbeat: String,
+    pub next_check: Option<DateTime<Utc>>,
+    pub last_run: Option<DateTime<Utc>>,
+    pub last_outcome: Option<String>,
+    pub periods_done: u64,
+    pub failures: Vec<JobFailure>,
+}
+
+#[derive(Object)]
+pub struct Jobs {
+    pub jobs: Vec<JobInfo>,
+    /// E-mails not sent yet.
+    pub mail_waiting: u64,
+    /// E-mails whose last attempt failed (they are retried with backoff).
+    pub mail_failed: u64,
+}
+
+fn report(r: crate::jobs::Report) -> JobRunReport {
+    JobRunReport { job: r.job.into(), done: r.done as u64, notices: r.notices as u64, failed: r.failed as u64 }
+}
+
+async fn me(state: &AppState, auth: &ApiAuth) -> Result<user::Model, AppError> {
+    user::Entity::find_by_id_active(&state.db, auth.0.user_id).await
+}
+
+pub struct AttentionApi;
+
+#[OpenApi]
+impl AttentionApi {
+    /// Your messages, newest first, and how many are unread.
+    #[oai(path = "/inbox", method = "get", tag = "Tag::Inbox")]
+    async fn inbox(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<Json<Inbox>> {
+        let i = notifications::inbox(&state, auth.0.user_id).await?;
+        Ok(Json(Inbox {
+            unread: i.unread,
+            messages: i
+                .items
+                .into_iter()
+                .map(|n| Message {
+                    id: n.id,
+                    kind: n.kind,
+                    title: n.title,
+                    body: n.body,
+                    link: n.link,
+                    organisation_id: n.organisation_id,
+                    created_at: n.created_at,
+                    read_at: n.read_at,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Marks one of your messages as read.
+    #[oai(path = "/inbox/:id/read", method = "post", tag = "Tag::Inbox")]
+    async fn read(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<()> {
+        Ok(notifications::mark_read(&state, auth.0.user_id, Some(id.0), state.now()).await?)
+    }
+
+    /// Marks all your messages as read.
+    #[oai(path = "/inbox/read-all", method = "post", tag = "Tag::Inbox")]
+    async fn read_all(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<()> {
+        Ok(notifications::mark_read(&state, auth.0.user_id, None, state.now()).await?)
+    }
+
+    /// Which reminders you get by e-mail.
+    #[oai(path = "/me/reminder-preferences", method = "get", tag = "Tag::Inbox")]
+    async fn preferences(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<Json<Vec<Preference>>> {
+        let u = me(&state, &auth).await?;
+        let prefs = notifications::preferences(&state, &u).await?;
+        Ok(Json(
+            prefs
+                .into_iter()
+                .map(|p| Preference { kind: p.kind.as_str().into(), email: p.email, required: p.required })
+                .collect(),
+        ))
+    }
+
+    /// Sets which optional reminders come by e-mail.
+    #[oai(path = "/me/reminder-preferences", method = "put", tag = "Tag::Inbox")]
+    async fn set_preferences(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        body: Json<Preferences>,
+    ) -> poem::Result<()> {
+        let u = me(&state, &auth).await?;
+        let mut kinds = vec![];
+        for k in &body.email {
+            kinds.push(Kind::parse(k).ok_or_else(|| AppError::BadRequest(format!("unknown reminder kind \"{k}\"")))?);
+        }
+        Ok(notifications::set_preferences(&state, &u, &kinds).await?)
+    }
+
+    /// A new secret URL for your personal calendar feed.
+    #[oai(path = "/me/calendar", method = "post", tag = "Tag::Inbox")]
+    async fn my_calendar(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<Json<FeedUrl>> {
+        Ok(Json(FeedUrl { url: calendar::regenerate(&state, &auth.0, Owner::Me).await? }))
+    }
+
+    /// The organisation's own attention moments.
+    #[oai(path = "/organisations/:id/attention-moments", method = "get", tag = "Tag::Attention")]
+    async fn moments(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<Json<Vec<Moment>>> {
+        let v = svc::view(&state, &auth.0, id.0).await?;
+        Ok(Json(
+            v.moments
+                .into_iter()
+                .map(|m| Moment {
+                    id: m.moment.id,
+                    title: m.moment.title,
+                    message: m.moment.message,
+                    rule: m.moment.rule,
+                    recipients: m.recipients,
+                    next: m.next,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Adds an attention moment (HR lead). A rule that cannot be read is refused with 422.
+    #[oai(path = "/organisations/:id/attention-moments", method = "post", tag = "Tag::Attention")]
+    async fn add_moment(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<NewMoment>,
+    ) -> poem::Result<Json<Moment>> {
+        let b = body.0;
+        let m = svc::add_moment(
+            &state,
+            &auth.0,
+            id.0,
+            NewMomentInput { title: b.title, message: b.message, rule: b.rule, recipients: b.recipients },
+        )
+        .await?;
+        let next = crate::domain::schedule::Rule::parse(&m.rule).ok().and_then(|r| {
+            r.next_after(crate::domain::schedule::zone("Europe/Amsterdam"), state.now(), 1).into_iter().next()
+        });
+        Ok(Json(Moment {
+            id: m.id,
+            title: m.title,
+            message: m.message,
+            rule: m.rule,
+            recipients: m.recipients.split(',').map(str::to_string).collect(),
+            next,
+        }))
+    }
+
+    /// Stops an attention moment.
+    #[oai(path = "/attention-moments/:id", method = "delete", tag = "Tag::Attention")]
+    async fn remove_moment(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<()> {
+        svc::remove_moment(&state, &auth.0, id.0).await?;
+        Ok(())
+    }
+
+    /// Sets the organisation's time zone, appraisal month and manager-briefing interval.
+    #[oai(path = "/organisations/:id/attention-settings", method = "put", tag = "Tag::Attention")]
+    async fn settings(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<AttentionSettings>,
+    ) -> poem::Result<Json<AttentionSettings>> {
+        let b = body.0;
+        let o = svc::update_settings(
+            &state,
+            &auth.0,
+            id.0,
+            Settings {
+                timezone: b.timezone,
+                appraisal_month: b.appraisal_month,
+                manager_briefing_years: b.manager_briefing_years,
+            },
+        )
+        .await?;
+        Ok(Json(AttentionSettings {
+            timezone: o.timezone,
+            appraisal_month: o.appraisal_month,
+            manager_briefing_years: o.manager_briefing_years,
+        }))
+    }
+
+    /// A new secret URL for the organisation's calendar feed (HR lead).
+    #[oai(path = "/organisations/:id/calendar", method = "post", tag = "Tag::Attention")]
+    async fn organisation_calendar(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+    ) -> poem::Result<Json<FeedUrl>> {
+        Ok(Json(FeedUrl { url: calendar::regenerate(&state, &auth.0, Owner::Organisation(id.0)).await? }))
+    }
+
+    /// The jobs, their last run, next check and failures (operator).
+    #[oai(path = "/jobs", method = "get", tag = "Tag::Jobs")]
+    async fn jobs(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<Json<Jobs>> {
+        let o = svc::jobs_overview(&state, &auth.0).await?;
+        Ok(Json(Jobs {
+            mail_waiting: o.mail_waiting,
+            mail_failed: o.mail_failures.len() as u64,
+            jobs: o
+                .jobs
+                .into_iter()
+                .map(|j| JobInfo {
+                    name: j.name.into(),
+                    heartbeat: j.heartbeat,
+                    next_check: j.next_check,
+                    last_run: j.last_run,
+                    last_outcome: j.last_outcome,
+                    periods_done: j.periods_done,
+                    failures: j
+                        .failures
+                        .into_iter()
+                        .map(|f| JobFailure {
+                            period: f.period,
+                            scope: f.scope,
+                            attempts: f.attempts,
+                            error: f.last_error,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Runs a job now (operator); periods already done are not done again.
+    #[oai(path = "/jobs/:name/run", method = "post", tag = "Tag::Jobs")]
+    async fn run(&self, state: Data<&AppState>, auth: ApiAuth, name: Path<String>) -> poem::Result<Json<JobRunReport>> {
+        Ok(Json(report(svc::run_now(&state, &auth.0, &name.0).await?)))
+    }
+}

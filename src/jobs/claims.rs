@@ -1,0 +1,99 @@
+//! Exactly once per period: a run claims (job, period, scope) by inserting a row under a unique
+//! key before it acts, and marks it finished in the same transaction as its work. Another
+//! instance that tries the same period finds the row and does nothing. A claim whose holder
+//! crashed expires after the lease and is taken over (the attempt number fences the old holder).
+use chrono::Duration;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::db::entities::job_run;
+use crate::error::AppResult;
+use crate::mail::is_unique_violation;
+use crate::state::AppState;
+
+/// How long a claim holds before another instance may retry the period.
+pub const LEASE_MINUTES: i64 = 10;
+
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub id: i64,
+    pub attempt: i32,
+}
+
+fn instance() -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| format!("pid{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]))
+        .clone()
+}
+
+/// Claims the period, or returns `None` when it is done or another instance holds it.
+pub async fn claim(state: &AppState, job: &str, period: &str, scope: &str) -> AppResult<Option<Claim>> {
+    let now = state.now();
+    let row = job_run::ActiveModel {
+        job: Set(job.into()),
+        period: Set(period.into()),
+        scope: Set(scope.into()),
+        instance: Set(instance()),
+        attempts: Set(1),
+        claimed_at: Set(now),
+        expires_at: Set(now + Duration::minutes(LEASE_MINUTES)),
+        finished_at: Set(None),
+        outcome: Set(None),
+        last_error: Set(None),
+        ..Default::default()
+    };
+    match row.insert(&state.db).await {
+        Ok(r) => return Ok(Some(Claim { id: r.id, attempt: 1 })),
+        Err(e) if is_unique_violation(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    // Someone has it: take it over only if that run never finished and its lease ran out.
+    let Some(existing) = job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(job))
+        .filter(job_run::Column::Period.eq(period))
+        .filter(job_run::Column::Scope.eq(scope))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if existing.finished_at.is_some() || existing.expires_at > now {
+        return Ok(None);
+    }
+    let taken = job_run::Entity::update_many()
+        .col_expr(job_run::Column::Instance, Expr::value(instance()))
+        .col_expr(job_run::Column::Attempts, Expr::value(existing.attempts + 1))
+        .col_expr(job_run::Column::ClaimedAt, Expr::value(now))
+        .col_expr(job_run::Column::ExpiresAt, Expr::value(now + Duration::minutes(LEASE_MINUTES)))
+        .filter(job_run::Column::Id.eq(existing.id))
+        .filter(job_run::Column::Attempts.eq(existing.attempts))
+        .filter(job_run::Column::FinishedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok((taken.rows_affected == 1).then_some(Claim { id: existing.id, attempt: existing.attempts + 1 }))
+}
+
+/// Marks the claim done inside the transaction of the work; false if the claim was lost.
+pub async fn finish(db: &impl ConnectionTrait, state: &AppState, c: &Claim, outcome: &str) -> AppResult<bool> {
+    let r = job_run::Entity::update_many()
+        .col_expr(job_run::Column::FinishedAt, Expr::value(state.now()))
+        .col_expr(job_run::Column::Outcome, Expr::value(outcome))
+        .filter(job_run::Column::Id.eq(c.id))
+        .filter(job_run::Column::Attempts.eq(c.attempt))
+        .filter(job_run::Column::FinishedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Records a failed attempt and lets the next heartbeat retry it at once.
+pub async fn fail(state: &AppState, c: &Claim, error: &str) -> AppResult<()> {
+    job_run::Entity::update_many()
+        .col_expr(job_run::Column::LastError, Expr::value(error))
+        .col_expr(job_run::Column::ExpiresAt, Expr::value(state.now()))
+        .filter(job_run::Column::Id.eq(c.id))
+        .filter(job_run::Column::Attempts.eq(c.attempt))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
