@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::checklist::Checklists;
+use crate::services::passport_crypto::PassportKeys;
 use crate::web::i18n::Translations;
 
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     /// Key for signing CSRF tokens; the same on every instance (configured or kept in the database).
     pub secret: Arc<Vec<u8>>,
     pub clock: Arc<dyn Clock>,
+    /// Keys for the passports' free text (from configuration or a key file, never the database).
+    pub passport_keys: Arc<PassportKeys>,
 }
 
 impl AppState {

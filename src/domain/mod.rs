@@ -2,6 +2,7 @@
 //! progress, roles and the permission policy.
 pub mod checklist;
 pub mod email;
+pub mod passport;
 pub mod policy;
 pub mod progress;
 pub mod role;

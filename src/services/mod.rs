@@ -6,6 +6,9 @@ pub mod audit;
 pub mod crypto;
 pub mod evidence;
 pub mod organisations;
+pub mod passport;
+pub mod passport_crypto;
+pub mod passport_pdf;
 
 use crate::domain::policy::Denied;
 use crate::error::AppError;
