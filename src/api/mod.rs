@@ -3,6 +3,7 @@
 mod auth;
 mod dto;
 mod handlers;
+mod passport;
 
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
@@ -11,10 +12,10 @@ use poem_openapi::OpenApiService;
 use crate::error::AppError;
 
 /// Each part of the service brings its own `OpenApi` struct; they are served as one API.
-type Apis = (handlers::Api, ());
+type Apis = (handlers::Api, passport::PassportApi);
 
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
-    OpenApiService::new((handlers::Api, ()), "carer-friendly", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new((handlers::Api, passport::PassportApi), "carer-friendly", env!("CARGO_PKG_VERSION"))
         .description(
             "Self-assessment towards the recognition \"Wij werken mantelzorgvriendelijk!\" / \"We work carer-friendly!\". \
              Authenticate with `Authorization: Bearer <token>`; create a token on the account page (/account). \

@@ -379,16 +379,15 @@ async fn build_view(
         .order_by_desc(passport_handover::Column::CreatedAt)
         .all(db)
         .await?;
-    let users = users_by_id(
-        db,
-        [p.carer_id]
-            .into_iter()
-            .chain(facts.manager_id)
-            .chain(versions.iter().filter_map(|v| v.created_by))
-            .chain(confirmations.iter().map(|c| c.user_id))
-            .chain(handovers.iter().flat_map(|h| [h.from_manager_id, h.to_manager_id]).flatten()),
-    )
-    .await?;
+    let mut ids: Vec<i64> = vec![p.carer_id];
+    ids.extend(facts.manager_id);
+    ids.extend(versions.iter().filter_map(|v| v.created_by));
+    ids.extend(confirmations.iter().map(|c| c.user_id));
+    for h in &handovers {
+        ids.extend(h.from_manager_id);
+        ids.extend(h.to_manager_id);
+    }
+    let users = users_by_id(db, ids).await?;
     let org = organisation::Entity::find_by_id(p.organisation_id).one(db).await?.ok_or(AppError::NotFound)?;
     let carer_confirmed = confirmations.iter().any(|c| c.side == Side::Carer.as_str());
     let manager_confirmed = confirmations.iter().any(|c| c.side == Side::Manager.as_str());
