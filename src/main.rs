@@ -32,6 +32,16 @@ enum Command {
         #[arg(long)]
         organisations: Option<usize>,
     },
+    /// Re-encrypts the passports' free text under PASSPORT_KEY (after a key change, with the
+    /// previous key in PASSPORT_OLD_KEYS). See README, "Key rotation".
+    RotatePassportKey {
+        /// Only print a fresh key for PASSPORT_KEY and exit.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Sends the passport review reminders that are due (each once); for cron until the
+    /// scheduler runs it.
+    PassportReviews,
 }
 
 #[tokio::main]
@@ -62,6 +72,22 @@ async fn main() -> anyhow::Result<()> {
                 None => carer_friendly::demo::load_showcase(&state).await?,
             };
             println!("{report}");
+            Ok(())
+        }
+        Command::RotatePassportKey { generate: true } => {
+            println!("{}", carer_friendly::services::passport_crypto::generate_key());
+            Ok(())
+        }
+        Command::RotatePassportKey { generate: false } => {
+            let state = build_state(cli.config, Arc::new(SystemClock)).await?;
+            let n = carer_friendly::services::passport::rotate_key(&state).await?;
+            println!("{n} passport values re-encrypted under key {}", state.passport_keys.current_id());
+            Ok(())
+        }
+        Command::PassportReviews => {
+            let state = build_state(cli.config, Arc::new(SystemClock)).await?;
+            let n = carer_friendly::services::passport::send_review_reminders(&state).await?;
+            println!("{n} passport review reminders queued");
             Ok(())
         }
     }
