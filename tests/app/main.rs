@@ -9,5 +9,6 @@ mod checklists;
 mod journey_api;
 mod journey_pages;
 mod mail;
+mod passport;
 mod service;
 mod tenant_isolation;
