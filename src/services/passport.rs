@@ -807,10 +807,10 @@ pub async fn set_reporting_line(
     }
     let txn = write_txn(&state.db).await?;
     let person = member(&txn, org, user_id).await?.ok_or(AppError::NotFound)?;
-    if let Some(m) = manager_id {
-        if m == person.id || member(&txn, org, m).await?.is_none() {
-            return Err(AppError::invalid("manager_id", "manager_unknown"));
-        }
+    if let Some(m) = manager_id
+        && (m == person.id || member(&txn, org, m).await?.is_none())
+    {
+        return Err(AppError::invalid("manager_id", "manager_unknown"));
     }
     move_line(state, &txn, actor, org, person.id, manager_id, department, "manager_changed").await?;
     txn.commit().await?;
