@@ -12,6 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
+use super::assessment::users_by_id;
 use super::audit::{self, Entry};
 use super::crypto;
 use crate::db::entities::{
@@ -199,27 +200,35 @@ async fn facts_of(db: &impl ConnectionTrait, p: &passport::Model) -> AppResult<P
     })
 }
 
-/// The passport if this user may read it, with the side they read it from; else `NotFound`.
+/// The passport if `decide` lets this user at it, with their side; else `NotFound`.
+async fn load_for(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+    decide: fn(&Actor, &PassportFacts) -> Result<Side, crate::domain::policy::Denied>,
+) -> AppResult<(passport::Model, PassportFacts, Side)> {
+    let p = passport::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let facts = facts_of(db, &p).await?;
+    let side = decide(actor, &facts)?;
+    Ok((p, facts, side))
+}
+
+/// For reading: the carer, their manager, HR with consent.
 async fn readable(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: i64,
 ) -> AppResult<(passport::Model, PassportFacts, Side)> {
-    let p = passport::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
-    let facts = facts_of(db, &p).await?;
-    let side = actor.may_read_passport(&facts)?;
-    Ok((p, facts, side))
+    load_for(db, actor, id, Actor::may_read_passport).await
 }
 
+/// For changing: the carer and their manager.
 async fn editable(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: i64,
 ) -> AppResult<(passport::Model, PassportFacts, Side)> {
-    let p = passport::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
-    let facts = facts_of(db, &p).await?;
-    let side = actor.may_edit_passport(&facts)?;
-    Ok((p, facts, side))
+    load_for(db, actor, id, Actor::may_edit_passport).await
 }
 
 async fn log_access(
@@ -265,17 +274,6 @@ async fn version_row(db: &impl ConnectionTrait, passport_id: i64, version: i32) 
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
-}
-
-async fn users_by_id(
-    db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i64>,
-) -> AppResult<HashMap<i64, user::Model>> {
-    let ids: HashSet<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find().filter(user::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|u| (u.id, u)).collect())
 }
 
 fn name_of(users: &HashMap<i64, user::Model>, id: Option<i64>) -> Option<String> {

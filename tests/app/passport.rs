@@ -545,3 +545,32 @@ async fn the_carer_gives_consent_and_writes_the_passport_through_the_pages() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("in de toekomst"));
 }
+
+#[tokio::test]
+async fn rotating_the_passport_key_re_encrypts_everything_so_the_old_key_is_no_longer_needed() {
+    use carer_friendly::services::passport::rotate_key;
+    use carer_friendly::services::passport_crypto::{PassportKeys, generate_key, key_file_path};
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg A", "a").await;
+    let carer = person(&app, &s, "carer@a.example", "Carla Carer", "employee").await;
+    consent(&carer, false, false).await;
+    let id = start_passport(&carer).await;
+    assert_eq!(carer.api.post(&format!("/passports/{id}/transfer-codes"), json!({})).await.status(), StatusCode::OK);
+
+    // The default key lives in a file beside the data, not in the database.
+    let old = std::fs::read_to_string(key_file_path(&app.state.config)).expect("key file");
+    let new = generate_key();
+    let mut rotated = app.state.clone();
+    rotated.passport_keys = std::sync::Arc::new(PassportKeys::new(&new, &[old.trim()]).unwrap());
+    assert_eq!(rotate_key(&rotated).await.unwrap(), 2, "one version and one transfer code");
+    assert_eq!(rotate_key(&rotated).await.unwrap(), 0, "nothing left under the old key");
+
+    let only_new = PassportKeys::new(&new, &[]).unwrap();
+    let db = &app.state.db;
+    let sql = format!("SELECT content FROM passport_versions WHERE passport_id = {id}");
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let stored: String = row.try_get_by_index(0).unwrap();
+    assert!(only_new.is_current(&stored));
+    let plain = only_new.decrypt(&stored, &format!("passport_version:{id}:1")).unwrap();
+    assert!(String::from_utf8(plain).unwrap().contains(SITUATION));
+}
