@@ -55,6 +55,21 @@ pub struct Config {
     /// Largest accepted evidence upload, in bytes.
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_upload_bytes: usize,
+
+    /// Key for the passports' free text: base64 of 32 random bytes. When unset, a key file is
+    /// created on first start (PASSPORT_KEY_FILE), never in the database.
+    #[arg(long, env = "PASSPORT_KEY", hide_env_values = true)]
+    pub passport_key: Option<String>,
+
+    /// Earlier passport keys, comma-separated, still accepted for reading until
+    /// `rotate-passport-key` has re-encrypted everything under PASSPORT_KEY.
+    #[arg(long, env = "PASSPORT_OLD_KEYS", hide_env_values = true)]
+    pub passport_old_keys: Option<String>,
+
+    /// Where the generated passport key is kept when PASSPORT_KEY is unset; by default
+    /// `passport.key` beside the SQLite file (or `data/passport.key`).
+    #[arg(long, env = "PASSPORT_KEY_FILE")]
+    pub passport_key_file: Option<String>,
 }
 
 impl Config {
@@ -73,6 +88,9 @@ impl Config {
             max_upload_bytes: 10 * 1024 * 1024,
             recognition_years: 3,
             jobs_heartbeat: "off".into(),
+            passport_key: None,
+            passport_old_keys: None,
+            passport_key_file: None,
         }
     }
 }

@@ -36,8 +36,15 @@ enum Command {
     /// Periods already done are not done again.
     RunJob {
         /// day-of-carers, appraisal-cycle, manager-briefing, handbook-check, evidence-lapsing,
-        /// recognition-expiry, advisor-digest, custom-moments or all
+        /// recognition-expiry, advisor-digest, custom-moments, passport-reviews or all
         name: String,
+    },
+    /// Re-encrypts the passports' free text under PASSPORT_KEY (after a key change, with the
+    /// previous key in PASSPORT_OLD_KEYS). See README, "Key rotation".
+    RotatePassportKey {
+        /// Only print a fresh key for PASSPORT_KEY and exit.
+        #[arg(long)]
+        generate: bool,
     },
 }
 
@@ -92,6 +99,16 @@ async fn main() -> anyhow::Result<()> {
                 carer_friendly::mail::sender::Transport::from_config(&state.config).map_err(anyhow::Error::msg)?;
             let sent = carer_friendly::mail::sender::send_due(&state, &transport).await?;
             println!("mail: {sent:?}");
+            Ok(())
+        }
+        Command::RotatePassportKey { generate: true } => {
+            println!("{}", carer_friendly::services::passport_crypto::generate_key());
+            Ok(())
+        }
+        Command::RotatePassportKey { generate: false } => {
+            let state = build_state(cli.config, Arc::new(SystemClock)).await?;
+            let n = carer_friendly::services::passport::rotate_key(&state).await?;
+            println!("{n} passport values re-encrypted under key {}", state.passport_keys.current_id());
             Ok(())
         }
     }

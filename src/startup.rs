@@ -44,6 +44,8 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         Some(_) => anyhow::bail!("SECRET_KEY must be at least 32 characters"),
         None => shared_secret(&db).await?,
     };
+    let passport_keys =
+        crate::services::passport_crypto::PassportKeys::from_config(&config).map_err(anyhow::Error::msg)?;
     if let Some(url) = &config.public_url {
         config.public_url = Some(url.trim_end_matches('/').to_string());
     }
@@ -56,6 +58,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         secret: Arc::new(secret),
         clock,
         queries,
+        passport_keys: Arc::new(passport_keys),
     })
 }
 

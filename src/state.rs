@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::checklist::Checklists;
+use crate::services::passport_crypto::PassportKeys;
 use crate::web::i18n::Translations;
 
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Statements run on this state's database, for checking that pages do not query per row.
     pub queries: Arc<std::sync::atomic::AtomicU64>,
+    /// Keys for the passports' free text (from configuration or a key file, never the database).
+    pub passport_keys: Arc<PassportKeys>,
 }
 
 impl AppState {

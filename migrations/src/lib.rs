@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261123_000002_recognition;
 mod m20261123_000003_attention;
+mod m20261124_000001_passports;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_recognition::Migration),
             Box::new(m20261123_000003_attention::Migration),
+            Box::new(m20261124_000001_passports::Migration),
         ]
     }
 }

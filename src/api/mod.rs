@@ -4,6 +4,7 @@ mod attention;
 mod auth;
 mod dto;
 mod handlers;
+mod passport;
 mod recognition;
 
 use poem::http::StatusCode;
@@ -13,11 +14,11 @@ use poem_openapi::OpenApiService;
 use crate::error::AppError;
 
 /// Each part of the service brings its own `OpenApi` struct; they are served as one API.
-type Apis = (handlers::Api, recognition::RecognitionApi, attention::AttentionApi);
+type Apis = (handlers::Api, recognition::RecognitionApi, attention::AttentionApi, passport::PassportApi);
 
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (handlers::Api, recognition::RecognitionApi, attention::AttentionApi),
+        (handlers::Api, recognition::RecognitionApi, attention::AttentionApi, passport::PassportApi),
         "carer-friendly",
         env!("CARGO_PKG_VERSION"),
     )

@@ -1,6 +1,7 @@
 //! The one place that answers "may this user do this to that". Pages and API both ask here
 //! before any read or change. Someone outside an organisation gets `NotFound` (they must not
 //! learn that it exists); someone inside it without the right gets `Forbidden`.
+use super::passport::Side;
 use super::role::Role;
 
 /// The user behind a request, with what is needed to decide without further queries.
@@ -113,6 +114,81 @@ impl Actor {
     }
 }
 
+/// What the policy needs to know about one passport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassportFacts {
+    pub organisation_id: i64,
+    pub carer_id: i64,
+    /// The carer's current line manager (the reporting line HR keeps).
+    pub manager_id: Option<i64>,
+    /// The carer consented to HR keeping a copy.
+    pub hr_copy: bool,
+}
+
+impl Actor {
+    /// Passports: the carer, their current manager, and HR with the carer's consent read it.
+    /// Everyone else (directors, advisors, other managers, colleagues, the operator, other
+    /// organisations) is told it does not exist: always `NotFound`, never `Forbidden`.
+    pub fn may_read_passport(&self, f: &PassportFacts) -> Result<Side, Denied> {
+        if self.organisation_id != Some(f.organisation_id) || !self.role.is_organisation_member() {
+            return Err(Denied::NotFound);
+        }
+        if self.user_id == f.carer_id {
+            Ok(Side::Carer)
+        } else if f.manager_id == Some(self.user_id) {
+            Ok(Side::Manager)
+        } else if self.role == Role::HrLead && f.hr_copy {
+            Ok(Side::Hr)
+        } else {
+            Err(Denied::NotFound)
+        }
+    }
+
+    /// Drafting, changing, confirming and reviewing: the two parties only (HR reads a copy).
+    pub fn may_edit_passport(&self, f: &PassportFacts) -> Result<Side, Denied> {
+        match self.may_read_passport(f)? {
+            side @ (Side::Carer | Side::Manager) => Ok(side),
+            Side::Hr => Err(Denied::NotFound),
+        }
+    }
+
+    /// The access log, the signed file and transfer codes belong to the carer alone.
+    pub fn may_carry_passport(&self, f: &PassportFacts) -> Result<(), Denied> {
+        match self.may_read_passport(f)? {
+            Side::Carer => Ok(()),
+            _ => Err(Denied::NotFound),
+        }
+    }
+
+    /// Recording oneself as a carer: anyone who belongs to an organisation.
+    pub fn may_be_carer(&self) -> Result<i64, Denied> {
+        match self.organisation_id {
+            Some(org) if self.role.is_organisation_member() => Ok(org),
+            _ => Err(Denied::NotFound),
+        }
+    }
+
+    /// Aggregate passport figures (suppressed counts, never people): HR leads and directors of
+    /// the organisation and its advisors.
+    pub fn may_see_passport_figures(&self, organisation_id: i64) -> Result<(), Denied> {
+        if !self.sees_organisation(organisation_id) {
+            return Err(Denied::NotFound);
+        }
+        match self.role {
+            Role::HrLead | Role::Director | Role::Advisor => Ok(()),
+            _ => Err(Denied::Forbidden),
+        }
+    }
+
+    /// Reporting lines and handovers between managers: the organisation's HR leads.
+    pub fn may_manage_reporting_lines(&self, organisation_id: i64) -> Result<(), Denied> {
+        if !self.sees_organisation(organisation_id) {
+            return Err(Denied::NotFound);
+        }
+        if self.role == Role::HrLead { Ok(()) } else { Err(Denied::Forbidden) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +244,43 @@ mod tests {
     fn only_operators_manage_the_installation() {
         assert!(actor(Role::Operator, None, vec![]).may_globally(GlobalPermission::ManageOrganisations).is_ok());
         assert!(actor(Role::HrLead, Some(1), vec![]).may_globally(GlobalPermission::ManageAdvisors).is_err());
+    }
+
+    #[test]
+    fn a_passport_is_read_by_carer_manager_and_consented_hr_only_and_hidden_from_all_others() {
+        let f = PassportFacts { organisation_id: 1, carer_id: 10, manager_id: Some(20), hr_copy: true };
+        let who = |user_id, role, org: Option<i64>, assigned: Vec<i64>| Actor {
+            user_id,
+            role,
+            organisation_id: org,
+            assigned,
+        };
+        assert_eq!(who(10, Role::Employee, Some(1), vec![]).may_read_passport(&f), Ok(Side::Carer));
+        assert_eq!(who(20, Role::Manager, Some(1), vec![]).may_read_passport(&f), Ok(Side::Manager));
+        assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_read_passport(&f), Ok(Side::Hr));
+        let no_hr = PassportFacts { hr_copy: false, ..f };
+        assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_read_passport(&no_hr), Err(Denied::NotFound));
+        for other in [
+            who(21, Role::Manager, Some(1), vec![]),
+            who(40, Role::Director, Some(1), vec![]),
+            who(41, Role::Employee, Some(1), vec![]),
+            who(50, Role::Advisor, None, vec![1]),
+            who(60, Role::Operator, None, vec![]),
+            who(30, Role::HrLead, Some(2), vec![]),
+            who(10, Role::Employee, Some(2), vec![]),
+        ] {
+            assert_eq!(other.may_read_passport(&f), Err(Denied::NotFound), "{other:?}");
+        }
+        assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_edit_passport(&f), Err(Denied::NotFound));
+        assert_eq!(who(20, Role::Manager, Some(1), vec![]).may_carry_passport(&f), Err(Denied::NotFound));
+        assert_eq!(who(10, Role::Employee, Some(1), vec![]).may_carry_passport(&f), Ok(()));
+    }
+
+    #[test]
+    fn passport_figures_are_for_hr_directors_and_advisors() {
+        assert!(actor(Role::Director, Some(1), vec![]).may_see_passport_figures(1).is_ok());
+        assert!(actor(Role::Advisor, None, vec![1]).may_see_passport_figures(1).is_ok());
+        assert_eq!(actor(Role::Manager, Some(1), vec![]).may_see_passport_figures(1), Err(Denied::Forbidden));
+        assert_eq!(actor(Role::Director, Some(2), vec![]).may_see_passport_figures(1), Err(Denied::NotFound));
     }
 }

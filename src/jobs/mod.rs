@@ -33,10 +33,12 @@ pub enum Job {
     AdvisorDigest,
     /// The organisations' own attention moments.
     CustomMoments,
+    /// Working Carers Passports whose review date nears: carer and manager (each review once).
+    PassportReviews,
 }
 
 impl Job {
-    pub const ALL: [Job; 8] = [
+    pub const ALL: [Job; 9] = [
         Job::DayOfCarers,
         Job::AppraisalCycle,
         Job::ManagerBriefing,
@@ -45,6 +47,7 @@ impl Job {
         Job::RecognitionExpiry,
         Job::AdvisorDigest,
         Job::CustomMoments,
+        Job::PassportReviews,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Job {
             Job::RecognitionExpiry => "recognition-expiry",
             Job::AdvisorDigest => "advisor-digest",
             Job::CustomMoments => "custom-moments",
+            Job::PassportReviews => "passport-reviews",
         }
     }
 
@@ -92,6 +96,11 @@ pub async fn run(state: &AppState, job: Job) -> AppResult<Report> {
         Job::RecognitionExpiry => work::recognition_expiry(state, &mut report).await?,
         Job::AdvisorDigest => work::advisor_digest(state, &mut report).await?,
         Job::CustomMoments => work::custom_moments(state, &mut report).await?,
+        // Claims each (passport, review date) in its own table.
+        Job::PassportReviews => {
+            report.notices = crate::services::passport::send_review_reminders(state).await?;
+            report.done = usize::from(report.notices > 0);
+        }
     }
     if report.done > 0 || report.failed > 0 {
         tracing::info!(

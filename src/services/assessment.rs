@@ -211,7 +211,7 @@ pub struct Worksheet {
     pub archived: Vec<ItemRow>,
 }
 
-async fn users_by_id(
+pub(crate) async fn users_by_id(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,
 ) -> AppResult<HashMap<i64, user::Model>> {

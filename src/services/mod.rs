@@ -11,6 +11,9 @@ pub mod dashboard;
 pub mod evidence;
 pub mod notifications;
 pub mod organisations;
+pub mod passport;
+pub mod passport_crypto;
+pub mod passport_pdf;
 pub mod recognition;
 
 use crate::domain::policy::Denied;

@@ -44,7 +44,11 @@ async fn item_page(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(v));
     let d = assessment::item_detail(state, &v.actor, id, lang).await?;
-    render(state, req, Some(v), status, "item.html", minijinja::context! { d => d, ..extra })
+    let passport_figures =
+        crate::services::passport::figures_for_item(state, &v.actor, d.organisation.id, &d.checklist.key, &d.item.key)
+            .await?;
+    let ctx = minijinja::context! { d => d, passport_figures => passport_figures, ..extra };
+    render(state, req, Some(v), status, "item.html", ctx)
 }
 
 #[handler]

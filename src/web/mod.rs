@@ -6,6 +6,7 @@ pub mod attention;
 pub mod auth;
 pub mod dashboard;
 pub mod i18n;
+pub mod passport;
 pub mod recognition;
 pub mod session;
 pub mod templates;
@@ -54,6 +55,21 @@ pub fn routes() -> impl Endpoint {
         .at("/operator/organisations", post(admin::create_organisation))
         .at("/operator/advisors", post(admin::invite_advisor))
         .at("/operator/assignments", post(admin::assign_advisor))
+        .at("/passport", get(passport::home))
+        .at("/passport/consent", post(passport::give_consent))
+        .at("/passport/withdraw", post(passport::withdraw))
+        .at("/passport/import", post(passport::import))
+        .at("/passports", post(passport::start))
+        .at("/passports/:id", get(passport::show))
+        .at("/passports/:id/edit", get(passport::edit).post(passport::save))
+        .at("/passports/:id/confirm", post(passport::confirm))
+        .at("/passports/:id/review", post(passport::review))
+        .at("/passports/:id/transfer-code", post(passport::transfer_code))
+        .at("/passports/:id/export.pdf", get(passport::export_pdf))
+        .at("/passports/:id/export.json", get(passport::export_json))
+        .at("/organisations/:id/passports", get(passport::figures))
+        .at("/organisations/:id/reporting-lines", post(passport::set_line))
+        .at("/organisations/:id/handovers", post(passport::hand_over_all))
         .at("/account", get(admin::account))
         .at("/account/tokens", post(admin::create_token))
         .at("/account/tokens/:id/revoke", post(admin::revoke_token))

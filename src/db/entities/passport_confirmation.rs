@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "passport_confirmations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub passport_id: i64,
+    pub version: i32,
+    /// `carer` or `manager`.
+    pub side: String,
+    pub user_id: i64,
+    pub confirmed_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,474 @@
+//! Passport pages: consent, the carer's own page, one passport (view, change, confirm, review,
+//! exports, transfer code), import, and HR's figures, reporting lines and handovers. Thin
+//! handlers over `services::passport`; the policy there decides, and anything a person may not
+//! read answers 404.
+use chrono::NaiveDate;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Form, Multipart, Path, Query};
+use poem::{Request, Response, handler};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
+
+use super::session::{self, Viewer};
+use super::{field_errors, redirect, render};
+use crate::domain::passport::{ARRANGEMENT_KINDS, Arrangement, Content};
+use crate::error::AppError;
+use crate::services::passport::{self as svc, Channel, ImportSource};
+use crate::state::AppState;
+
+/// Largest signed passport file accepted on import.
+const MAX_IMPORT_BYTES: usize = 256 * 1024;
+
+async fn home_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let consent = if v.actor.may_be_carer().is_ok() { svc::consent_of(state, &v.actor).await? } else { None };
+    let own = svc::own_passport_id(state, &v.actor).await?;
+    let readable: Vec<svc::PassportSummary> =
+        svc::list_readable(state, &v.actor).await?.into_iter().filter(|p| Some(p.id) != own).collect();
+    let org = v.actor.organisation_id;
+    let may_figures = org.is_some_and(|o| v.actor.may_see_passport_figures(o).is_ok());
+    render(
+        state,
+        req,
+        Some(v),
+        status,
+        "passport_home.html",
+        minijinja::context! {
+            consent => consent, own => own, readable => readable, may_be_carer => v.actor.may_be_carer().is_ok(),
+            may_figures => may_figures, organisation_id => org, ..extra
+        },
+    )
+}
+
+#[handler]
+pub async fn home(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    home_page(&state, req, &v, StatusCode::OK, minijinja::context! {}).await
+}
+
+/// A checkbox sends "on" when ticked and nothing when not.
+fn ticked(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|s| !s.is_empty())
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    csrf: String,
+    agree: Option<String>,
+    hr_copy: Option<String>,
+    statistics: Option<String>,
+}
+
+#[handler]
+pub async fn give_consent(req: &Request, state: Data<&AppState>, Form(f): Form<ConsentForm>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let lang = session::lang(req, Some(&v));
+    if !ticked(&f.agree) {
+        let errors = field_errors(&state, lang, &[crate::error::FieldError::new("agree", "consent_required")]);
+        return home_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, minijinja::context! { errors => errors })
+            .await;
+    }
+    let choice = svc::ConsentChoice { hr_copy: ticked(&f.hr_copy), statistics: ticked(&f.statistics) };
+    svc::give_consent(&state, &v.actor, choice).await?;
+    Ok(redirect("/passport"))
+}
+
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    csrf: String,
+    sure: Option<String>,
+}
+
+#[handler]
+pub async fn withdraw(req: &Request, state: Data<&AppState>, Form(f): Form<WithdrawForm>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let lang = session::lang(req, Some(&v));
+    if !ticked(&f.sure) {
+        let errors = field_errors(&state, lang, &[crate::error::FieldError::new("sure", "withdraw_confirm_required")]);
+        return home_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, minijinja::context! { errors => errors })
+            .await;
+    }
+    svc::withdraw_consent(&state, &v.actor).await?;
+    home_page(&state, req, &v, StatusCode::OK, minijinja::context! { withdrawn => true }).await
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    csrf: String,
+    #[serde(default)]
+    carer_id: String,
+}
+
+#[handler]
+pub async fn start(req: &Request, state: Data<&AppState>, Form(f): Form<StartForm>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let carer = f.carer_id.trim().parse::<i64>().ok();
+    let draft = svc::Draft { content: Content::default(), review_date: None };
+    match svc::create(&state, &v.actor, carer, draft).await {
+        Ok(id) => Ok(redirect(&format!("/passports/{id}/edit"))),
+        Err(AppError::Invalid(errors)) => {
+            let lang = session::lang(req, Some(&v));
+            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
+            home_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VersionQuery {
+    version: Option<i32>,
+}
+
+async fn passport_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    id: i64,
+    version: Option<i32>,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let p = svc::view(state, &v.actor, id, version, Channel::Page).await?;
+    let log = if p.side == crate::domain::passport::Side::Carer {
+        svc::access_log(state, &v.actor, id).await?
+    } else {
+        vec![]
+    };
+    render(state, req, Some(v), status, "passport.html", minijinja::context! { p => p, log => log, ..extra })
+}
+
+#[handler]
+pub async fn show(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<VersionQuery>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    passport_page(&state, req, &v, id, q.version, StatusCode::OK, minijinja::context! {}).await
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct KindField {
+    kind: &'static str,
+    details: String,
+}
+
+fn kind_fields(content: &Content) -> Vec<KindField> {
+    ARRANGEMENT_KINDS
+        .iter()
+        .map(|k| KindField {
+            kind: k,
+            details: content
+                .arrangements
+                .iter()
+                .filter(|a| a.kind == *k)
+                .map(|a| a.details.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })
+        .collect()
+}
+
+async fn edit_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    id: i64,
+    status: StatusCode,
+    form: Option<(Content, String)>,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let p = svc::view(state, &v.actor, id, None, Channel::Page).await?;
+    if !p.may_edit {
+        return Err(AppError::NotFound.into());
+    }
+    let (content, review_date) = form.unwrap_or_else(|| (p.content.clone(), p.review_date.to_string()));
+    render(
+        state,
+        req,
+        Some(v),
+        status,
+        "passport_edit.html",
+        minijinja::context! {
+            p => p, kinds => kind_fields(&content), situation => content.situation, support => content.support,
+            review_date => review_date, ..extra
+        },
+    )
+}
+
+#[handler]
+pub async fn edit(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    edit_page(&state, req, &v, id, StatusCode::OK, None, minijinja::context! {}).await
+}
+
+#[handler]
+pub async fn save(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let field = |name: &str| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    session::verify_csrf(&state, req, Some(&v), &field("csrf"))?;
+    let arrangements = ARRANGEMENT_KINDS
+        .iter()
+        .map(|k| Arrangement { kind: k.to_string(), details: field(&format!("arrangement_{k}")) })
+        .filter(|a| !a.details.trim().is_empty())
+        .collect();
+    let content = Content { situation: field("situation"), arrangements, support: field("support") };
+    let review_raw = field("review_date");
+    let review_date = match review_raw.trim() {
+        "" => None,
+        s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let lang = session::lang(req, Some(&v));
+                let errors = [crate::error::FieldError::new("review_date", "date_invalid")];
+                let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
+                let form = Some((content, review_raw));
+                return edit_page(&state, req, &v, id, StatusCode::UNPROCESSABLE_ENTITY, form, ctx).await;
+            }
+        },
+    };
+    match svc::update(&state, &v.actor, id, svc::Draft { content: content.clone(), review_date }).await {
+        Ok(_) => Ok(redirect(&format!("/passports/{id}"))),
+        Err(AppError::Invalid(errors)) => {
+            let lang = session::lang(req, Some(&v));
+            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
+            edit_page(&state, req, &v, id, StatusCode::UNPROCESSABLE_ENTITY, Some((content, review_raw)), ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+    version: i32,
+}
+
+#[handler]
+pub async fn confirm(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<ConfirmForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    match svc::confirm(&state, &v.actor, id, f.version).await {
+        Ok(_) => Ok(redirect(&format!("/passports/{id}"))),
+        Err(e @ AppError::Conflict(_)) => {
+            let ctx = minijinja::context! { problem => e.public_message() };
+            passport_page(&state, req, &v, id, None, StatusCode::CONFLICT, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+#[handler]
+pub async fn review(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    svc::review(&state, &v.actor, id, None).await?;
+    Ok(redirect(&format!("/passports/{id}")))
+}
+
+#[handler]
+pub async fn export_pdf(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let lang = session::lang(req, Some(&v));
+    let bytes = svc::export_pdf(&state, &v.actor, id, Channel::Page, lang).await?;
+    Ok(Response::builder()
+        .content_type("application/pdf")
+        .header(header::CONTENT_DISPOSITION, "attachment; filename=\"passport.pdf\"")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(bytes))
+}
+
+#[handler]
+pub async fn export_json(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let doc = svc::export_json(&state, &v.actor, id, Channel::Page).await?;
+    let body = serde_json::to_string_pretty(&doc).map_err(AppError::internal)?;
+    Ok(Response::builder()
+        .content_type("application/json")
+        .header(header::CONTENT_DISPOSITION, "attachment; filename=\"passport.json\"")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body))
+}
+
+#[handler]
+pub async fn transfer_code(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let (code, expires_at) = svc::create_transfer_code(&state, &v.actor, id, Channel::Page).await?;
+    let ctx = minijinja::context! { transfer_code => code, transfer_expires => expires_at };
+    passport_page(&state, req, &v, id, None, StatusCode::OK, ctx).await
+}
+
+/// Import: a multipart form with the signed file, or a transfer code.
+#[handler]
+pub async fn import(req: &Request, state: Data<&AppState>, mut mp: Multipart) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    let (mut csrf, mut code, mut file) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = mp.next_field().await? {
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = field.text().await?,
+            "code" => code = field.text().await?,
+            "file" => {
+                let mut reader = field.into_async_read().take(MAX_IMPORT_BYTES as u64 + 1);
+                reader.read_to_end(&mut file).await.map_err(AppError::internal)?;
+                if file.len() > MAX_IMPORT_BYTES {
+                    return Err(AppError::TooLarge("the passport file is too large".into()).into());
+                }
+            }
+            _ => {}
+        }
+    }
+    session::verify_csrf(&state, req, Some(&v), &csrf)?;
+    let source = if !file.is_empty() {
+        match serde_json::from_slice(&file) {
+            Ok(doc) => Ok(ImportSource::File(doc)),
+            Err(_) => Err(AppError::invalid("file", "passport_file_invalid")),
+        }
+    } else if !code.trim().is_empty() {
+        Ok(ImportSource::Code(code))
+    } else {
+        Err(AppError::invalid("file", "passport_file_invalid"))
+    };
+    match async { svc::import(&state, &v.actor, source?).await }.await {
+        Ok(id) => Ok(redirect(&format!("/passports/{id}"))),
+        Err(AppError::Invalid(errors)) => {
+            let lang = session::lang(req, Some(&v));
+            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
+            home_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn figures_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    org: i64,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let shown = svc::figures(state, &v.actor, org).await?;
+    let lines = if v.actor.may_manage_reporting_lines(org).is_ok() {
+        svc::reporting_lines(state, &v.actor, org).await?
+    } else {
+        vec![]
+    };
+    render(
+        state,
+        req,
+        Some(v),
+        status,
+        "passport_figures.html",
+        minijinja::context! { f => shown, lines => lines, organisation_id => org, ..extra },
+    )
+}
+
+#[handler]
+pub async fn figures(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    figures_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
+}
+
+fn parse_id(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok()
+}
+
+#[derive(Deserialize)]
+pub struct LineForm {
+    csrf: String,
+    user_id: String,
+    #[serde(default)]
+    manager_id: String,
+    #[serde(default)]
+    department: String,
+}
+
+#[handler]
+pub async fn set_line(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(org): Path<i64>,
+    Form(f): Form<LineForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let user = parse_id(&f.user_id).ok_or(AppError::NotFound)?;
+    let result =
+        svc::set_reporting_line(&state, &v.actor, org, user, parse_id(&f.manager_id), Some(f.department.clone())).await;
+    figures_result(&state, req, &v, org, result.map(|_| minijinja::context! { saved => true })).await
+}
+
+#[derive(Deserialize)]
+pub struct HandoverForm {
+    csrf: String,
+    from_manager_id: String,
+    to_manager_id: String,
+}
+
+#[handler]
+pub async fn hand_over_all(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(org): Path<i64>,
+    Form(f): Form<HandoverForm>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+    let (from, to) = (parse_id(&f.from_manager_id).unwrap_or(-1), parse_id(&f.to_manager_id).unwrap_or(-1));
+    let result = svc::hand_over_all(&state, &v.actor, org, from, to).await;
+    figures_result(&state, req, &v, org, result.map(|n| minijinja::context! { handed_over => n })).await
+}
+
+async fn figures_result(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    org: i64,
+    result: Result<minijinja::Value, AppError>,
+) -> poem::Result<Response> {
+    match result {
+        Ok(ctx) => figures_page(state, req, v, org, StatusCode::OK, ctx).await,
+        Err(AppError::Invalid(errors)) => {
+            let lang = session::lang(req, Some(v));
+            let ctx = minijinja::context! { errors => field_errors(state, lang, &errors) };
+            figures_page(state, req, v, org, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
