@@ -126,7 +126,10 @@ async fn populate(
         if steps.is_empty() {
             continue;
         }
-        let mut t = now - Duration::days(rng.gen_range(20..120)) - Duration::minutes(rng.gen_range(0..600));
+        // The yearly-attention item shows this year's evidence (recent), so the Day of Carers job
+        // does not ask for it again right after the demo is loaded.
+        let back = if row.item_key == "yearly-attention" { rng.gen_range(3..6) } else { rng.gen_range(20..120) };
+        let mut t = now - Duration::days(back) - Duration::minutes(rng.gen_range(0..600));
         let recurring = list.items[index].recurrence.is_some_and(|r| r != Recurrence::AppraisalCycle);
         if steps[0].1 == ItemStatus::InProgress {
             let note = NOTES[rng.gen_range(0..NOTES.len())];

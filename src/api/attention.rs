@@ -118,6 +118,7 @@ pub struct JobInfo {
     pub heartbeat: String,
     pub next_check: Option<DateTime<Utc>>,
     pub last_run: Option<DateTime<Utc>>,
+    /// How many reminders the last finished period stored.
     pub last_outcome: Option<String>,
     pub periods_done: u64,
     pub failures: Vec<JobFailure>,

@@ -28,7 +28,7 @@ macro_rules! once {
             let result: AppResult<usize> = async { $body }.await;
             match result {
                 Ok(n) => {
-                    if claims::finish(&$txn, $state, &claim, &format!("{n} reminders")).await? {
+                    if claims::finish(&$txn, $state, &claim, &n.to_string()).await? {
                         $txn.commit().await?;
                         $report.done += 1;
                         $report.notices += n;
@@ -120,6 +120,7 @@ pub async fn day_of_carers(state: &AppState, report: &mut Report) -> AppResult<(
             let hr = members(&txn, o.id, &[Role::HrLead]).await?;
             let mut link = Some(format!("{}/organisations/{}", state.public_url(), o.id));
             let mut item_text = None;
+            let mut lapsed = false;
             if stage == "day" {
                 // The yearly-attention item asks for this year's evidence.
                 let row = item::Entity::find()
@@ -132,13 +133,16 @@ pub async fn day_of_carers(state: &AppState, report: &mut Report) -> AppResult<(
                     link = Some(format!("{}/items/{}", state.public_url(), row.id));
                     item_text =
                         state.checklists.get("borgen").and_then(|l| l.item("yearly-attention")).map(|i| i.text.clone());
-                    if row.status == ItemStatus::Accepted.as_str() {
+                    // Evidence accepted since the four-week reminder already is this year's.
+                    let season = local_at(tz, day - Duration::days(28), REMINDER_HOUR, 0);
+                    if row.status == ItemStatus::Accepted.as_str() && row.status_changed_at < season {
                         let reason = format!("Dag van de Mantelzorg {year}: fresh evidence for this year");
                         lapse(&txn, state, &row, reason).await?;
+                        lapsed = true;
                     }
                 }
             }
-            let params = minijinja::context! { organisation => o.name.clone(), stage => stage, days => days,
+            let params = minijinja::context! { organisation => o.name.clone(), stage => stage, days => days, lapsed => lapsed,
             date => day.format("%d-%m-%Y").to_string(), item_nl => item_text.as_ref().map(|t| t.nl.clone()),
             item_en => item_text.as_ref().map(|t| t.en.clone()) };
             notify_all(

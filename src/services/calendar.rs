@@ -77,7 +77,8 @@ pub async fn has_feed(state: &AppState, user_id: i64) -> AppResult<bool> {
 
 fn all_day(uid: String, date: NaiveDate, summary: String, description: String, url: Option<String>) -> Event {
     let mut e = Event::new();
-    e.uid(&uid).summary(&summary).description(&description).all_day(date);
+    // All-day: DTEND is the next day (exclusive), as calendar clients expect.
+    e.uid(&uid).summary(&summary).description(&description).starts(date).ends(date.succ_opt().unwrap_or(date));
     if let Some(u) = url {
         e.url(&u);
     }
