@@ -15,11 +15,17 @@ pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'
         let lang = state.lookup("lang").map(|v| v.to_string()).unwrap_or_default();
         translations.get(&lang, key).to_string()
     });
-    env.add_filter("date", |v: Value| -> String { v.to_string().chars().take(10).collect() });
+    env.add_filter("date", |v: Value| -> String {
+        match local(&v) {
+            Some(t) => t.format("%Y-%m-%d").to_string(),
+            None => v.to_string().chars().take(10).collect(),
+        }
+    });
     env.add_filter("datetime", |v: Value| -> String {
-        let s = v.to_string();
-        let s: String = s.chars().take(16).collect();
-        s.replace('T', " ")
+        match local(&v) {
+            Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+            None => v.to_string().chars().take(16).collect::<String>().replace('T', " "),
+        }
     });
     env.add_filter("filesize", |v: i64| -> String {
         if v >= 1024 * 1024 {
@@ -29,6 +35,12 @@ pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'
         }
     });
     env
+}
+
+/// An instant as people here read it: in Europe/Amsterdam, the service's home time zone.
+fn local(v: &Value) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+    let t = chrono::DateTime::parse_from_rfc3339(&v.to_string()).ok()?;
+    Some(t.with_timezone(&chrono_tz::Europe::Amsterdam))
 }
 
 /// Renders every page and mail template once with an empty context, so a broken template
@@ -54,4 +66,18 @@ pub fn check_all(env: &Environment<'static>, dir: &Path) -> Result<(), String> {
         env.get_template(&name).map_err(|e| format!("template {name}: {e:#}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod local_time_tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_shown_in_amsterdam_time_and_plain_dates_stay_as_they_are() {
+        let env = environment(Path::new("templates"), Arc::new(Translations::default()));
+        let render = |s: &str| env.render_str(s, minijinja::context! {}).unwrap();
+        assert_eq!(render("{{ '2026-11-23T11:38:00Z'|datetime }}"), "2026-11-23 12:38");
+        assert_eq!(render("{{ '2026-07-01T22:30:00+00:00'|date }}"), "2026-07-02");
+        assert_eq!(render("{{ '2026-07-01'|date }}"), "2026-07-01");
+    }
 }
