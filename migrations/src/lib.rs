@@ -6,6 +6,7 @@ mod m20261123_000001_initial;
 mod m20261123_000002_recognition;
 mod m20261123_000003_attention;
 mod m20261124_000001_passports;
+mod m20261124_000002_read_indexes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_recognition::Migration),
             Box::new(m20261123_000003_attention::Migration),
             Box::new(m20261124_000001_passports::Migration),
+            Box::new(m20261124_000002_read_indexes::Migration),
         ]
     }
 }
