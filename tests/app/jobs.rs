@@ -333,3 +333,22 @@ async fn run_job_on_the_command_line_names_the_jobs_and_runs_them() {
         assert!(stdout.contains(job.name()), "{stdout}");
     }
 }
+
+#[tokio::test]
+async fn evidence_accepted_since_the_four_week_reminder_counts_as_this_years() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Apotheek Kruidvat", "sy").await;
+    let borgen = s.hr_api.get_json(&format!("/organisations/{}/checklists/borgen", s.org_id)).await;
+    let yearly = borgen["items"].as_array().unwrap().iter().find(|i| i["key"] == "yearly-attention").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    app.clock.set(utc(2026, 10, 20, 10, 0));
+    s.hr_api.add_note(yearly, "Lunch 2026", "Lunch op 10 november gepland en gehouden").await;
+    s.hr_api.transition(yearly, "submit", None).await;
+    assert_eq!(s.advisor.transition(yearly, "accept", None).await.status(), StatusCode::OK);
+    app.clock.set(utc(2026, 11, 10, 8, 0));
+    assert_eq!(run_job(&app, Job::DayOfCarers).await.done, 1);
+    assert_eq!(s.hr_api.get_json(&format!("/items/{yearly}")).await["item"]["status"], "accepted");
+    let mail = app.smtp.wait_for("hr-sy@example.org", "Leg vast wat").await;
+    assert!(!mail.text().contains("vraagt om nieuw bewijs"), "{}", mail.text());
+}
