@@ -110,7 +110,7 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
                     (StatusCode::FORBIDDEN, state.translations.get(lang, "error.forbidden").to_string())
                 }
                 Some(AppError::Csrf) => (StatusCode::FORBIDDEN, state.translations.get(lang, "error.csrf").to_string()),
-                Some(e) => (e.status(), e.public_message()),
+                Some(e) => (e.status(), page_message(&state, lang, e)),
                 None if err.status() == StatusCode::NOT_FOUND => {
                     (StatusCode::NOT_FOUND, state.translations.get(lang, "error.not_found").to_string())
                 }
@@ -153,6 +153,18 @@ pub fn html(status: StatusCode, body: String) -> Response {
 }
 
 /// Field errors as a map field → translated message, for showing next to each field.
+/// An error's message for a page, in the page's language where a translation exists.
+pub fn page_message(state: &AppState, lang: &str, err: &AppError) -> String {
+    match err {
+        AppError::Conflict(msg) => {
+            let key = format!("conflict.{msg}");
+            let text = state.translations.get(lang, &key);
+            if text == key { msg.clone() } else { text.to_string() }
+        }
+        other => other.public_message(),
+    }
+}
+
 /// A failed form as its page shows it: the status, and the field messages or the one problem
 /// plus what was typed. Errors a form cannot fix go on to the error page.
 pub fn form_failure(
@@ -171,7 +183,7 @@ pub fn form_failure(
             minijinja::context! { problem => state.translations.get(lang, "recognition.not_eligible"), form => form },
         )),
         AppError::Conflict(_) | AppError::TooLarge(_) | AppError::UnsupportedType(_) => {
-            Ok((err.status(), minijinja::context! { problem => err.public_message(), form => form }))
+            Ok((err.status(), minijinja::context! { problem => page_message(state, lang, &err), form => form }))
         }
         other => Err(other),
     }

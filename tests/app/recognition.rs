@@ -328,6 +328,9 @@ async fn in_the_browser_hr_sees_what_is_missing_applies_and_the_advisor_decides_
     assert!(r.text().await.unwrap().contains("Geef een toelichting"));
     let r = advisor.submit(&page, &decide, &[("decision", "grant"), ("reason", "Mooi werk.")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = advisor.submit(&page, &decide, &[("decision", "decline"), ("reason", "Toch niet.")]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again.text().await.unwrap().contains("Over deze aanvraag is al besloten"), "the conflict in Dutch");
 
     // HR sees the recognition, the certificate and the public link; an unknown code is a plain 404.
     let html = s.hr.get_html(&page).await;
