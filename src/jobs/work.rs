@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::{Job, Report, claims};
 use crate::db::connect::write_txn;
 use crate::db::entities::{
-    advisor_assignment, attention_moment, evidence, item, organisation, recognition, recognition_application, user,
+    advisor_assignment, attention_moment, evidence, item, organisation, recognition_application, user,
 };
 use crate::domain::role::Role;
 use crate::domain::schedule::{self, REMINDER_HOUR, Rule, local_at, local_date, zone};
@@ -400,17 +400,14 @@ pub async fn evidence_lapsing(state: &AppState, report: &mut Report) -> AppResul
 pub async fn recognition_expiry(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::RecognitionExpiry;
     let now = state.now();
-    for o in organisations(state).await? {
+    let orgs = organisations(state).await?;
+    // Each organisation's newest recognition, in one query.
+    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+    let mut latest = crate::services::recognition::latest_by_org(&state.db, &ids).await?;
+    for o in orgs {
         let tz = zone(&o.timezone);
         let day = reminder_day(tz, now);
-        let Some(r) = recognition::Entity::find()
-            .filter(recognition::Column::OrganisationId.eq(o.id))
-            .order_by_desc(recognition::Column::Id)
-            .one(&state.db)
-            .await?
-        else {
-            continue;
-        };
+        let Some(r) = latest.remove(&o.id) else { continue };
         let days_left = (r.valid_until - day).num_days();
         if r.revoked_at.is_some() || r.renewed_by_id.is_some() || days_left < 0 {
             continue;

@@ -133,7 +133,11 @@ pub async fn settings(
     let number = |name: &str| field(&f, name).trim().parse::<i32>();
     let s = Settings {
         timezone: field(&f, "timezone").trim().into(),
-        appraisal_month: number("appraisal_month").ok(),
+        // Empty is "no fixed month"; anything else must be a month (0 is refused as invalid).
+        appraisal_month: match field(&f, "appraisal_month").trim() {
+            "" => None,
+            _ => Some(number("appraisal_month").unwrap_or(0)),
+        },
         manager_briefing_years: number("manager_briefing_years").unwrap_or(0),
     };
     let typed = minijinja::context! { timezone => s.timezone.clone(), appraisal_month => s.appraisal_month,

@@ -352,3 +352,34 @@ async fn evidence_accepted_since_the_four_week_reminder_counts_as_this_years() {
     let mail = app.smtp.wait_for("hr-sy@example.org", "Leg vast wat").await;
     assert!(!mail.text().contains("vraagt om nieuw bewijs"), "{}", mail.text());
 }
+
+#[tokio::test]
+async fn attention_settings_with_a_bad_month_or_zone_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Transport Oost", "st").await;
+    let page = format!("/organisations/{}/attention", s.org_id);
+    let action = format!("{page}/settings");
+    let fields = [("appraisal_month", "dertien"), ("manager_briefing_years", "2"), ("timezone", "Europe/Amsterdam")];
+    let r = s.hr.submit(&page, &action, &fields).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Kies een maand."));
+    let r =
+        s.hr.submit(
+            &page,
+            &action,
+            &[("appraisal_month", "9"), ("manager_briefing_years", "2"), ("timezone", "Mars/Olympus")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Onbekende tijdzone"));
+    let r =
+        s.hr.submit(
+            &page,
+            &action,
+            &[("appraisal_month", "9"), ("manager_briefing_years", "3"), ("timezone", "Europe/Amsterdam")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = s.hr.get_html(&page).await;
+    assert!(html.contains("Gesprekscyclus in september"), "saved after the refused attempts");
+}
