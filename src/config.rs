@@ -70,6 +70,16 @@ pub struct Config {
     /// `passport.key` beside the SQLite file (or `data/passport.key`).
     #[arg(long, env = "PASSPORT_KEY_FILE")]
     pub passport_key_file: Option<String>,
+
+    /// Rate limits per client address on password forms, reset mails, /verify and the API
+    /// ("false" only for load tests).
+    #[arg(long, env = "RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rate_limits: bool,
+
+    /// Behind a reverse proxy: the header in which it passes the client's address (e.g.
+    /// X-Forwarded-For; the last address in it is used). Unset: the connecting peer's address.
+    #[arg(long, env = "CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
 }
 
 impl Config {
@@ -91,6 +101,8 @@ impl Config {
             passport_key: None,
             passport_old_keys: None,
             passport_key_file: None,
+            rate_limits: true,
+            client_ip_header: None,
         }
     }
 }

@@ -36,6 +36,10 @@ pub enum AppError {
     UnsupportedType(String),
     #[error("the organisation cannot apply yet: {} point(s) are missing", .0.len())]
     NotEligible(Vec<crate::domain::recognition::Gap>),
+    #[error("the request is larger than {limit}")]
+    RequestTooLarge { limit: String },
+    #[error("too many attempts; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
     #[error("the form has expired or was not sent from this site; please try again")]
     Csrf,
     #[error("database error")]
@@ -63,7 +67,8 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) | AppError::NotEligible(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge(_) | AppError::RequestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -2,8 +2,8 @@
 //! the Going-Ahead checklist) to a recognition as a carer-friendly organisation.
 //!
 //! `domain` holds the rules (no I/O), `db` the persistence, `services` the use cases, `web` the
-//! HTML pages and `api` the REST API over the same services; `mail` the outbox; `jobs` the
-//! recurring attention driven by the scheduler.
+//! HTML pages and `api` the REST API over the same services, both behind `http` (headers, rate
+//! and body limits, CSRF); `mail` the outbox; `jobs` the recurring attention driven by the scheduler.
 pub mod api;
 pub mod clock;
 pub mod config;
@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod services;

@@ -49,6 +49,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
     if let Some(url) = &config.public_url {
         config.public_url = Some(url.trim_end_matches('/').to_string());
     }
+    let config_rate_limits = config.rate_limits;
     Ok(AppState {
         db,
         config: Arc::new(config),
@@ -59,6 +60,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         clock,
         queries,
         passport_keys: Arc::new(passport_keys),
+        rate_limits: Arc::new(crate::http::rate_limit::RateLimits::new(config_rate_limits)),
     })
 }
 
@@ -97,6 +99,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
         .at("/health", get(health))
         .nest("/api", crate::api::routes(public_url))
         .nest("/", crate::web::routes())
+        .around(crate::http::headers::security_headers)
         .data(state)
 }
 

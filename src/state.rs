@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::checklist::Checklists;
+use crate::http::rate_limit::RateLimits;
 use crate::services::passport_crypto::PassportKeys;
 use crate::web::i18n::Translations;
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub queries: Arc<std::sync::atomic::AtomicU64>,
     /// Keys for the passports' free text (from configuration or a key file, never the database).
     pub passport_keys: Arc<PassportKeys>,
+    /// Rate limits per client address (in memory, per instance).
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {

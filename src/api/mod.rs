@@ -71,8 +71,18 @@ pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
                     (status, message, vec![])
                 }
             };
+            let retry_after = match err.downcast_ref::<AppError>() {
+                Some(AppError::TooManyRequests { retry_after }) => Some(*retry_after),
+                _ => None,
+            };
             let body = serde_json::to_string(&ErrorBody { message, errors, missing }).unwrap_or_else(|_| "{}".into());
-            Ok(Response::builder().status(status).content_type("application/json").body(body))
+            let mut resp = Response::builder().status(status).content_type("application/json").body(body);
+            if let Some(secs) = retry_after
+                && let Ok(v) = poem::http::HeaderValue::from_str(&secs.to_string())
+            {
+                resp.headers_mut().insert(poem::http::header::RETRY_AFTER, v);
+            }
+            Ok(resp)
         }
     }
 }
@@ -81,5 +91,7 @@ pub fn routes(public_url: String) -> impl Endpoint {
     let api = service(&public_url);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    poem::Route::new().nest("/v1", api.around(json_errors)).at("/openapi.json", spec).nest("/docs", docs)
+    let guarded =
+        api.around(crate::http::body_limit::limit_body).around(crate::http::rate_limit::limit_rate).around(json_errors);
+    poem::Route::new().nest("/v1", guarded).at("/openapi.json", spec).nest("/docs", docs)
 }

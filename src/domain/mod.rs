@@ -9,4 +9,5 @@ pub mod progress;
 pub mod recognition;
 pub mod role;
 pub mod schedule;
+pub mod text;
 pub mod workflow;

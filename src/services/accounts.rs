@@ -116,17 +116,18 @@ pub async fn invite(state: &AppState, actor: &Actor, inv: NewInvitation) -> AppR
     if email.is_none() {
         errors.push(FieldError::new("email", "email_invalid"));
     }
-    let name = inv.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
+    let name = crate::domain::text::single_line(&inv.name, 200).unwrap_or_default();
+    if name.is_empty() {
         errors.push(FieldError::new("name", "name_required"));
     }
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let exists = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).count(&state.db).await?;
-    if exists > 0 {
-        return Err(AppError::invalid("email", "email_taken"));
-    }
+    super::throttle::check_invitation(&state.db, email.as_str(), state.now()).await?;
+    // An address that already has an account is answered like any other, so an inviter cannot
+    // find out who has an account elsewhere; the mail tells its owner to log in instead.
+    let existing_account =
+        user::Entity::find().filter(user::Column::Email.eq(email.as_str())).count(&state.db).await? > 0;
     let org_name = match inv.organisation_id {
         Some(id) => organisation::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?.name,
         None => String::new(),
@@ -158,7 +159,8 @@ pub async fn invite(state: &AppState, actor: &Actor, inv: NewInvitation) -> AppR
             to: email.as_str(),
             lang: &inv.lang,
             context: minijinja::context! { name => name, link => link, role => role_label,
-            organisation => org_name, days => INVITATION_DAYS },
+            organisation => org_name, days => INVITATION_DAYS, existing_account => existing_account,
+            login_link => format!("{}/login", state.public_url()) },
             dedupe_key: None,
         },
     )
@@ -209,7 +211,8 @@ pub async fn accept_invitation(
         return Err(AppError::NotFound);
     }
     let mut errors = vec![];
-    let name = if name.trim().is_empty() { row.name.clone().unwrap_or_default() } else { name.trim().to_string() };
+    let typed = if name.trim().is_empty() { row.name.clone().unwrap_or_default() } else { name.to_string() };
+    let name = crate::domain::text::single_line(&typed, 200).unwrap_or_default();
     if name.is_empty() {
         errors.push(FieldError::new("name", "name_required"));
     }
@@ -298,12 +301,14 @@ pub(crate) async fn assign_advisor_in(
 /// Checks e-mail and password; a wrong one of either gives the same answer.
 pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<(user::Model, String)> {
     let email = email.trim().to_lowercase();
+    super::throttle::count_login_attempt(&state.db, &email, state.now()).await?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?;
     let hash = found.as_ref().and_then(|u| u.password_hash.clone());
     let ok = verify_password(password, hash.as_deref().unwrap_or(dummy_password_hash()));
     let Some(u) = found.filter(|u| ok && hash.is_some() && u.active) else {
         return Err(AppError::Invalid(vec![FieldError::new("password", "login_failed")]));
     };
+    super::throttle::clear_login_attempts(&state.db, &email).await?;
     let token = random_token();
     let now = state.now();
     session::ActiveModel {
@@ -345,9 +350,20 @@ pub async fn request_password_reset(state: &AppState, email: &str, lang: &str) -
     else {
         return Ok(());
     };
-    let token = random_token();
     let now = state.now();
+    if !super::throttle::reset_mail_allowed(&state.db, u.id, now).await? {
+        return Ok(());
+    }
+    let token = random_token();
     let txn = write_txn(&state.db).await?;
+    // Only the newest link works: an older one in a mailbox is dead.
+    one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(one_time_token::Column::Purpose.eq(Purpose::Reset.as_str()))
+        .filter(one_time_token::Column::UserId.eq(u.id))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
     one_time_token::ActiveModel {
         token_hash: Set(hash_token(&token)),
         purpose: Set(Purpose::Reset.as_str().into()),
@@ -399,8 +415,15 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Ap
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(Some(hash));
     let u = am.update(&txn).await?;
-    // A reset ends every session: whoever knew the old password is logged out.
+    // A reset ends every session and API token: whoever knew the old password is shut out.
     session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(api_token::Column::UserId.eq(u.id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    super::throttle::clear_login_attempts(&txn, &u.email).await?;
     audit::record(
         &txn,
         now,
@@ -429,10 +452,10 @@ pub async fn set_locale(state: &AppState, user_id: i64, lang: &str) -> AppResult
 // --- API tokens -------------------------------------------------------------------------------
 
 pub async fn create_api_token(state: &AppState, actor: &Actor, name: &str) -> AppResult<(api_token::Model, String)> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    let Some(name) = crate::domain::text::single_line(name, 100) else {
         return Err(AppError::invalid("name", "name_required"));
-    }
+    };
+    let name = name.as_str();
     let token = format!("cf_{}", random_token());
     let now = state.now();
     let txn = write_txn(&state.db).await?;

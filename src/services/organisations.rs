@@ -15,10 +15,10 @@ pub const DEFAULT_TIMEZONE: &str = "Europe/Amsterdam";
 
 pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<organisation::Model> {
     actor.may_globally(GlobalPermission::ManageOrganisations)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    let Some(name) = crate::domain::text::single_line(name, 200) else {
         return Err(AppError::invalid("name", "name_required"));
-    }
+    };
+    let name = name.as_str();
     let now = state.now();
     let txn = write_txn(&state.db).await?;
     let org = organisation::ActiveModel {

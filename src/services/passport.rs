@@ -800,7 +800,7 @@ pub async fn set_reporting_line(
 ) -> AppResult<()> {
     actor.may_manage_reporting_lines(org)?;
     let department = department.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
-    if department.as_ref().is_some_and(|d| d.chars().count() > 100) {
+    if department.as_ref().is_some_and(|d| crate::domain::text::single_line(d, 100).is_none()) {
         return Err(AppError::invalid("department", "text_too_long"));
     }
     let txn = write_txn(&state.db).await?;

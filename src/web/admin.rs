@@ -34,15 +34,12 @@ async fn members_page(
 }
 
 #[handler]
-pub async fn members(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn members(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
     members_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
 }
 
 #[derive(Deserialize, Serialize)]
 pub struct InviteForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     email: String,
     name: String,
     role: String,
@@ -52,11 +49,10 @@ pub struct InviteForm {
 pub async fn invite_member(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(org): Path<i64>,
     Form(f): Form<InviteForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let lang = session::lang(req, Some(&v));
     let result = match Role::parse(&f.role) {
         Some(role) => {
@@ -106,15 +102,12 @@ async fn operator_page(
 }
 
 #[handler]
-pub async fn operator(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn operator(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
     operator_page(&state, req, &v, StatusCode::OK, minijinja::context! {}).await
 }
 
 #[derive(Deserialize, Serialize)]
 pub struct OrganisationForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     name: String,
     #[serde(default)]
     hr_name: String,
@@ -127,10 +120,9 @@ pub struct OrganisationForm {
 pub async fn create_organisation(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Form(f): Form<OrganisationForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let lang = session::lang(req, Some(&v));
     let fail = |errors: Vec<crate::error::FieldError>| minijinja::context! { org_errors => field_errors(&state, lang, &errors), org_form => &f };
     if !f.hr_email.trim().is_empty() && crate::domain::email::EmailAddress::parse(&f.hr_email).is_none() {
@@ -163,8 +155,6 @@ pub async fn create_organisation(
 
 #[derive(Deserialize, Serialize)]
 pub struct AdvisorForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     name: String,
     email: String,
 }
@@ -173,10 +163,9 @@ pub struct AdvisorForm {
 pub async fn invite_advisor(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Form(f): Form<AdvisorForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let lang = session::lang(req, Some(&v));
     let inv = accounts::NewInvitation {
         email: f.email.clone(),
@@ -197,19 +186,12 @@ pub async fn invite_advisor(
 
 #[derive(Deserialize)]
 pub struct AssignForm {
-    csrf: String,
     organisation_id: i64,
     advisor_id: i64,
 }
 
 #[handler]
-pub async fn assign_advisor(
-    req: &Request,
-    state: Data<&AppState>,
-    Form(f): Form<AssignForm>,
-) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn assign_advisor(state: Data<&AppState>, v: Viewer, Form(f): Form<AssignForm>) -> poem::Result<Response> {
     organisations::assign_advisor(&state, &v.actor, f.organisation_id, f.advisor_id).await?;
     Ok(redirect("/operator"))
 }
@@ -226,21 +208,22 @@ async fn account_page(
 }
 
 #[handler]
-pub async fn account(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn account(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
     account_page(&state, req, &v, StatusCode::OK, minijinja::context! {}).await
 }
 
 #[derive(Deserialize)]
 pub struct TokenForm {
-    csrf: String,
     name: String,
 }
 
 #[handler]
-pub async fn create_token(req: &Request, state: Data<&AppState>, Form(f): Form<TokenForm>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn create_token(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<TokenForm>,
+) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     match accounts::create_api_token(&state, &v.actor, &f.name).await {
         // The token is shown once, on this page; only its hash is kept.
@@ -255,20 +238,8 @@ pub async fn create_token(req: &Request, state: Data<&AppState>, Form(f): Form<T
     }
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    csrf: String,
-}
-
 #[handler]
-pub async fn revoke_token(
-    req: &Request,
-    state: Data<&AppState>,
-    Path(id): Path<i64>,
-    Form(f): Form<RevokeForm>,
-) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn revoke_token(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     accounts::revoke_api_token(&state, &v.actor, id).await?;
     Ok(redirect("/account"))
 }

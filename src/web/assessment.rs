@@ -15,8 +15,7 @@ use crate::services::{assessment, evidence};
 use crate::state::AppState;
 
 #[handler]
-pub async fn overview(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn overview(req: &Request, state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let o = assessment::overview(&state, &v.actor, id, lang).await?;
     render(&state, req, Some(&v), StatusCode::OK, "overview.html", minijinja::context! { o => o })
@@ -26,9 +25,9 @@ pub async fn overview(req: &Request, state: Data<&AppState>, Path(id): Path<i64>
 pub async fn worksheet(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path((id, key)): Path<(i64, String)>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
     let lang = session::lang(req, Some(&v));
     let w = assessment::worksheet(&state, &v.actor, id, &key, lang).await?;
     render(&state, req, Some(&v), StatusCode::OK, "worksheet.html", minijinja::context! { w => w })
@@ -52,8 +51,7 @@ async fn item_page(
 }
 
 #[handler]
-pub async fn item(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn item(req: &Request, state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     item_page(&state, req, &v, id, StatusCode::OK, minijinja::context! {}).await
 }
 
@@ -72,8 +70,6 @@ async fn item_error(
 
 #[derive(Deserialize, serde::Serialize)]
 pub struct TransitionForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     action: String,
     #[serde(default)]
     reason: String,
@@ -83,11 +79,10 @@ pub struct TransitionForm {
 pub async fn transition(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Form(f): Form<TransitionForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let Some(action) = Action::parse(&f.action) else {
         return Err(AppError::BadRequest(format!("unknown action \"{}\"", f.action)).into());
     };
@@ -99,8 +94,6 @@ pub async fn transition(
 
 #[derive(Deserialize, serde::Serialize)]
 pub struct DetailsForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     #[serde(default)]
     owner_id: String,
     #[serde(default)]
@@ -111,11 +104,10 @@ pub struct DetailsForm {
 pub async fn update_item(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Form(f): Form<DetailsForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let mut errors = vec![];
     let owner = match f.owner_id.trim() {
         "" => Some(None),
@@ -156,8 +148,6 @@ pub fn parse_date(s: &str) -> Result<Option<NaiveDate>, &'static str> {
 
 #[derive(Deserialize, serde::Serialize)]
 pub struct CommentForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     body: String,
 }
 
@@ -165,11 +155,10 @@ pub struct CommentForm {
 pub async fn comment(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Form(f): Form<CommentForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     match assessment::add_comment(&state, &v.actor, id, &f.body).await {
         Ok(c) => Ok(redirect(&format!("/items/{id}#comment-{}", c.id))),
         Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
@@ -178,7 +167,6 @@ pub async fn comment(
 
 #[derive(Default, serde::Serialize)]
 struct EvidenceForm {
-    csrf: String,
     kind: String,
     title: String,
     note: String,
@@ -221,7 +209,6 @@ async fn read_evidence_form(mut mp: Multipart, limit: usize) -> Result<EvidenceF
             .await
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
         match name.as_str() {
-            "csrf" => f.csrf = text,
             "kind" => f.kind = text,
             "title" => f.title = text,
             "note" => f.note = text,
@@ -239,17 +226,16 @@ async fn read_evidence_form(mut mp: Multipart, limit: usize) -> Result<EvidenceF
 pub async fn add_evidence(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
     let f = match read_evidence_form(mp, state.config.max_upload_bytes).await {
         Ok(f) => f,
         // The token has not been read yet when the file is too large; the item page (which
         // checks access) says what went wrong, and nothing was stored.
         Err(e) => return item_error(&state, req, &v, id, e, minijinja::context! {}).await,
     };
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let mut errors = vec![];
     let valid_from = parse_date(&f.valid_from).unwrap_or_else(|e| {
         errors.push(FieldError::new("valid_from", e));
@@ -294,14 +280,12 @@ pub fn attachment(d: evidence::Download) -> Response {
 }
 
 #[handler]
-pub async fn download(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn download(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     Ok(attachment(evidence::download(&state, &v.actor, id).await?))
 }
 
 #[handler]
-pub async fn review_queue(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn review_queue(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let queue = assessment::review_queue(&state, &v.actor, lang).await?;
     let orgs = crate::services::organisations::visible(&state, &v.actor).await?;

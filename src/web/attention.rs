@@ -23,11 +23,6 @@ fn all_of(f: &Fields, name: &str) -> Vec<String> {
     f.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
 }
 
-fn check_csrf(state: &AppState, req: &Request, v: &Viewer, f: &Fields) -> poem::Result<()> {
-    session::verify_csrf(state, req, Some(v), field(f, "csrf"))?;
-    Ok(())
-}
-
 async fn inbox_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinja::Value) -> poem::Result<Response> {
     let messages = notifications::inbox(state, v.user.id).await?;
     let prefs = notifications::preferences(state, &v.user).await?;
@@ -37,15 +32,12 @@ async fn inbox_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinj
 }
 
 #[handler]
-pub async fn inbox(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn inbox(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
     inbox_page(&state, req, &v, minijinja::context! {}).await
 }
 
 #[handler]
-pub async fn mark_read(req: &Request, state: Data<&AppState>, Form(f): Form<Fields>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
+pub async fn mark_read(state: Data<&AppState>, v: Viewer, Form(f): Form<Fields>) -> poem::Result<Response> {
     let id = match field(&f, "id") {
         "" => None,
         s => Some(s.parse::<i64>().map_err(|_| AppError::BadRequest("id must be a number".into()))?),
@@ -55,24 +47,25 @@ pub async fn mark_read(req: &Request, state: Data<&AppState>, Form(f): Form<Fiel
     let public = state.public_url();
     let next = match field(&f, "next") {
         "" => "/inbox".to_string(),
-        n => super::safe_next(Some(n.strip_prefix(public.as_str()).unwrap_or(n))),
+        n => super::safe_next(&state, Some(n.strip_prefix(public.as_str()).unwrap_or(n))),
     };
     Ok(redirect(&next))
 }
 
 #[handler]
-pub async fn preferences(req: &Request, state: Data<&AppState>, Form(f): Form<Fields>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
+pub async fn preferences(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<Fields>,
+) -> poem::Result<Response> {
     let kinds: Vec<Kind> = all_of(&f, "email").iter().filter_map(|k| Kind::parse(k)).collect();
     notifications::set_preferences(&state, &v.user, &kinds).await?;
     inbox_page(&state, req, &v, minijinja::context! { saved => true }).await
 }
 
 #[handler]
-pub async fn my_calendar(req: &Request, state: Data<&AppState>, Form(f): Form<Fields>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
+pub async fn my_calendar(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
     let url = calendar::regenerate(&state, &v.actor, Owner::Me).await?;
     inbox_page(&state, req, &v, minijinja::context! { feed_url => url }).await
 }
@@ -90,8 +83,7 @@ async fn attention_page(
 }
 
 #[handler]
-pub async fn page(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn page(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
     attention_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
 }
 
@@ -99,11 +91,10 @@ pub async fn page(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -
 pub async fn add_moment(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(org): Path<i64>,
     Form(f): Form<Fields>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
     let m = NewMoment {
         title: field(&f, "title").into(),
         message: field(&f, "message").into(),
@@ -125,11 +116,10 @@ pub async fn add_moment(
 pub async fn settings(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(org): Path<i64>,
     Form(f): Form<Fields>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
     let number = |name: &str| field(&f, name).trim().parse::<i32>();
     let s = Settings {
         timezone: field(&f, "timezone").trim().into(),
@@ -157,24 +147,15 @@ pub async fn settings(
 pub async fn organisation_calendar(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(org): Path<i64>,
-    Form(f): Form<Fields>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
     let url = calendar::regenerate(&state, &v.actor, Owner::Organisation(org)).await?;
     attention_page(&state, req, &v, org, StatusCode::OK, minijinja::context! { feed_url => url }).await
 }
 
 #[handler]
-pub async fn remove_moment(
-    req: &Request,
-    state: Data<&AppState>,
-    Path(id): Path<i64>,
-    Form(f): Form<Fields>,
-) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
+pub async fn remove_moment(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     let org = attention::remove_moment(&state, &v.actor, id).await?;
     Ok(redirect(&format!("/organisations/{org}/attention")))
 }
@@ -185,8 +166,7 @@ async fn jobs_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinja
 }
 
 #[handler]
-pub async fn jobs(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn jobs(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
     jobs_page(&state, req, &v, minijinja::context! {}).await
 }
 
@@ -194,11 +174,9 @@ pub async fn jobs(req: &Request, state: Data<&AppState>) -> poem::Result<Respons
 pub async fn run_job(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(name): Path<String>,
-    Form(f): Form<Fields>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    check_csrf(&state, req, &v, &f)?;
     let report = attention::run_now(&state, &v.actor, &name).await?;
     jobs_page(&state, req, &v, minijinja::context! { report => report }).await
 }

@@ -4,7 +4,7 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
 
-use super::session::{self, LANG_COOKIE, SESSION_COOKIE};
+use super::session::{self, LANG_COOKIE, MaybeViewer, SESSION_COOKIE};
 use super::{field_errors, redirect, render, safe_next};
 use crate::error::AppError;
 use crate::services::accounts;
@@ -16,16 +16,20 @@ pub struct NextQuery {
 }
 
 #[handler]
-pub async fn login_page(req: &Request, state: Data<&AppState>, Query(q): Query<NextQuery>) -> poem::Result<Response> {
-    if session::viewer(req, &state).await?.is_some() {
-        return Ok(redirect(&safe_next(q.next.as_deref())));
+pub async fn login_page(
+    req: &Request,
+    state: Data<&AppState>,
+    MaybeViewer(viewer): MaybeViewer,
+    Query(q): Query<NextQuery>,
+) -> poem::Result<Response> {
+    if viewer.is_some() {
+        return Ok(redirect(&safe_next(&state, q.next.as_deref())));
     }
     render(&state, req, None, StatusCode::OK, "login.html", minijinja::context! { next => q.next, email => "" })
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf: String,
     email: String,
     password: String,
     next: Option<String>,
@@ -33,10 +37,9 @@ pub struct LoginForm {
 
 #[handler]
 pub async fn login(req: &Request, state: Data<&AppState>, Form(f): Form<LoginForm>) -> poem::Result<Response> {
-    session::verify_csrf(&state, req, None, &f.csrf)?;
     match accounts::login(&state, &f.email, &f.password).await {
         Ok((user, token)) => {
-            let mut resp = redirect(&safe_next(f.next.as_deref()));
+            let mut resp = redirect(&safe_next(&state, f.next.as_deref()));
             let max_age = accounts::SESSION_DAYS * 24 * 3600;
             for c in [
                 session::set_cookie(&state, SESSION_COOKIE, &token, max_age),
@@ -63,15 +66,9 @@ pub async fn login(req: &Request, state: Data<&AppState>, Form(f): Form<LoginFor
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 #[handler]
-pub async fn logout(req: &Request, state: Data<&AppState>, Form(f): Form<CsrfForm>) -> poem::Result<Response> {
-    if let Some(v) = session::viewer(req, &state).await? {
-        session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn logout(state: Data<&AppState>, MaybeViewer(viewer): MaybeViewer) -> poem::Result<Response> {
+    if let Some(v) = viewer {
         accounts::logout(&state, &v.session_token).await?;
     }
     let mut resp = redirect("/login");
@@ -83,20 +80,21 @@ pub async fn logout(req: &Request, state: Data<&AppState>, Form(f): Form<CsrfFor
 
 #[derive(Deserialize)]
 pub struct LanguageForm {
-    csrf: String,
     lang: String,
     next: Option<String>,
 }
 
 #[handler]
-pub async fn language(req: &Request, state: Data<&AppState>, Form(f): Form<LanguageForm>) -> poem::Result<Response> {
-    let viewer = session::viewer(req, &state).await?;
-    session::verify_csrf(&state, req, viewer.as_ref(), &f.csrf)?;
+pub async fn language(
+    state: Data<&AppState>,
+    MaybeViewer(viewer): MaybeViewer,
+    Form(f): Form<LanguageForm>,
+) -> poem::Result<Response> {
     let lang = super::i18n::normalise(Some(&f.lang));
     if let Some(v) = &viewer {
         accounts::set_locale(&state, v.user.id, lang).await?;
     }
-    let mut resp = redirect(&safe_next(f.next.as_deref()));
+    let mut resp = redirect(&safe_next(&state, f.next.as_deref()));
     if let Ok(v) = session::set_cookie(&state, LANG_COOKIE, lang, 365 * 24 * 3600).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -119,7 +117,6 @@ pub async fn welcome_page(req: &Request, state: Data<&AppState>, Path(token): Pa
 
 #[derive(Deserialize)]
 pub struct WelcomeForm {
-    csrf: String,
     name: String,
     #[serde(default)]
     email: String,
@@ -133,7 +130,6 @@ pub async fn welcome(
     Path(token): Path<String>,
     Form(f): Form<WelcomeForm>,
 ) -> poem::Result<Response> {
-    session::verify_csrf(&state, req, None, &f.csrf)?;
     match accounts::accept_invitation(&state, &token, &f.name, &f.email, &f.password).await {
         Ok(user) => {
             let lang = session::lang(req, None);
@@ -177,7 +173,6 @@ pub async fn reset_request_page(req: &Request, state: Data<&AppState>) -> poem::
 
 #[derive(Deserialize)]
 pub struct ResetRequestForm {
-    csrf: String,
     email: String,
 }
 
@@ -187,7 +182,6 @@ pub async fn reset_request(
     state: Data<&AppState>,
     Form(f): Form<ResetRequestForm>,
 ) -> poem::Result<Response> {
-    session::verify_csrf(&state, req, None, &f.csrf)?;
     let lang = session::lang(req, None);
     match accounts::request_password_reset(&state, &f.email, lang).await {
         Ok(()) => render(
@@ -225,7 +219,6 @@ pub async fn reset_page(req: &Request, state: Data<&AppState>, Path(token): Path
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    csrf: String,
     password: String,
 }
 
@@ -236,7 +229,6 @@ pub async fn reset(
     Path(token): Path<String>,
     Form(f): Form<ResetForm>,
 ) -> poem::Result<Response> {
-    session::verify_csrf(&state, req, None, &f.csrf)?;
     let lang = session::lang(req, None);
     match accounts::reset_password(&state, &token, &f.password).await {
         Ok(_) => render(

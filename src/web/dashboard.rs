@@ -4,13 +4,17 @@ use poem::web::{Data, Path, Query};
 use poem::{Request, Response, handler};
 
 use super::render;
-use super::session;
+use super::session::{self, Viewer};
 use crate::services::{dashboard, recognition};
 use crate::state::AppState;
 
 #[handler]
-pub async fn director(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn director(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(org): Path<i64>,
+) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let d = dashboard::director(&state, &v.actor, org, lang).await?;
     render(&state, req, Some(&v), StatusCode::OK, "dashboard.html", minijinja::context! { d => d })
@@ -18,16 +22,19 @@ pub async fn director(req: &Request, state: Data<&AppState>, Path(org): Path<i64
 
 /// The same figures on one printable page for the board.
 #[handler]
-pub async fn report(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn report(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let d = dashboard::director(&state, &v.actor, org, lang).await?;
     render(&state, req, Some(&v), StatusCode::OK, "report.html", minijinja::context! { d => d })
 }
 
 #[handler]
-pub async fn export_csv(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn export_csv(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(org): Path<i64>,
+) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let (name, body) = dashboard::export_csv(&state, &v.actor, org, lang).await?;
     Ok(Response::builder()
@@ -41,9 +48,9 @@ pub async fn export_csv(req: &Request, state: Data<&AppState>, Path(org): Path<i
 pub async fn portfolio(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Query(q): Query<dashboard::PortfolioQuery>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
     let lang = session::lang(req, Some(&v));
     let rows = dashboard::portfolio(&state, &v.actor, lang, &q).await?;
     let applications = recognition::pending_for_advisor(&state, &v.actor).await?;

@@ -11,81 +11,143 @@ pub mod recognition;
 pub mod session;
 pub mod templates;
 
+use poem::endpoint::BoxEndpoint;
+use poem::http::Method;
 use poem::http::{StatusCode, header};
 use poem::web::Redirect;
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler, post};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, RouteMethod, handler};
 use serde::Serialize;
 
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use session::Viewer;
 
+/// Every page route, in one table: the router is built from it, and the tests walk it (every
+/// POST must be refused without a valid CSRF token), so a new route cannot escape either.
+fn table() -> Table {
+    Table::default()
+        .get("/", home)
+        .get("/static/style.css", stylesheet)
+        .get("/login", auth::login_page)
+        .post("/login", auth::login)
+        .post("/logout", auth::logout)
+        .post("/language", auth::language)
+        .get("/welcome/:token", auth::welcome_page)
+        .post("/welcome/:token", auth::welcome)
+        .get("/password-reset", auth::reset_request_page)
+        .post("/password-reset", auth::reset_request)
+        .get("/password-reset/:token", auth::reset_page)
+        .post("/password-reset/:token", auth::reset)
+        .get("/organisations/:id", assessment::overview)
+        .get("/organisations/:id/checklists/:key", assessment::worksheet)
+        .get("/organisations/:id/members", admin::members)
+        .post("/organisations/:id/members", admin::invite_member)
+        .get("/items/:id", assessment::item)
+        .post("/items/:id/transition", assessment::transition)
+        .post("/items/:id/details", assessment::update_item)
+        .post("/items/:id/comments", assessment::comment)
+        .post("/items/:id/evidence", assessment::add_evidence)
+        .get("/evidence/:id/download", assessment::download)
+        .get("/review", assessment::review_queue)
+        .get("/portfolio", dashboard::portfolio)
+        .get("/organisations/:id/dashboard", dashboard::director)
+        .get("/organisations/:id/report", dashboard::report)
+        .get("/organisations/:id/export.csv", dashboard::export_csv)
+        .get("/organisations/:id/recognition", recognition::show)
+        .post("/organisations/:id/recognition/apply", recognition::apply)
+        .get("/organisations/:id/recognition/certificate", recognition::certificate_page)
+        .get("/organisations/:id/recognition/certificate.pdf", recognition::certificate_pdf)
+        .post("/recognition-applications/:id/decision", recognition::decide)
+        .post("/recognitions/:id/revoke", recognition::revoke)
+        .get("/verify/:code", recognition::verify)
+        .get("/operator", admin::operator)
+        .post("/operator/organisations", admin::create_organisation)
+        .post("/operator/advisors", admin::invite_advisor)
+        .post("/operator/assignments", admin::assign_advisor)
+        .get("/passport", passport::home)
+        .post("/passport/consent", passport::give_consent)
+        .post("/passport/withdraw", passport::withdraw)
+        .post("/passport/import", passport::import)
+        .post("/passports", passport::start)
+        .get("/passports/:id", passport::show)
+        .get("/passports/:id/edit", passport::edit)
+        .post("/passports/:id/edit", passport::save)
+        .post("/passports/:id/confirm", passport::confirm)
+        .post("/passports/:id/review", passport::review)
+        .post("/passports/:id/transfer-code", passport::transfer_code)
+        .get("/passports/:id/export.pdf", passport::export_pdf)
+        .get("/passports/:id/export.json", passport::export_json)
+        .get("/organisations/:id/passports", passport::figures)
+        .post("/organisations/:id/reporting-lines", passport::set_line)
+        .post("/organisations/:id/handovers", passport::hand_over_all)
+        .get("/account", admin::account)
+        .post("/account/tokens", admin::create_token)
+        .post("/account/tokens/:id/revoke", admin::revoke_token)
+        .get("/inbox", attention::inbox)
+        .post("/inbox/read", attention::mark_read)
+        .post("/inbox/preferences", attention::preferences)
+        .post("/inbox/calendar", attention::my_calendar)
+        .get("/organisations/:id/attention", attention::page)
+        .post("/organisations/:id/attention/moments", attention::add_moment)
+        .post("/organisations/:id/attention/settings", attention::settings)
+        .post("/organisations/:id/attention/calendar", attention::organisation_calendar)
+        .post("/attention-moments/:id/remove", attention::remove_moment)
+        .get("/operator/jobs", attention::jobs)
+        .post("/operator/jobs/:name/run", attention::run_job)
+        .get("/calendar/:token", attention::calendar_feed)
+}
+
+/// The paths and methods of every page route, as the router has them.
+pub fn route_list() -> Vec<(Method, &'static str)> {
+    table().0.into_iter().map(|(method, path, _)| (method, path)).collect()
+}
+
+/// Pages behind their guards.
 pub fn routes() -> impl Endpoint {
-    Route::new()
-        .at("/", get(home))
-        .at("/static/style.css", get(stylesheet))
-        .at("/login", get(auth::login_page).post(auth::login))
-        .at("/logout", post(auth::logout))
-        .at("/language", post(auth::language))
-        .at("/welcome/:token", get(auth::welcome_page).post(auth::welcome))
-        .at("/password-reset", get(auth::reset_request_page).post(auth::reset_request))
-        .at("/password-reset/:token", get(auth::reset_page).post(auth::reset))
-        .at("/organisations/:id", get(assessment::overview))
-        .at("/organisations/:id/checklists/:key", get(assessment::worksheet))
-        .at("/organisations/:id/members", get(admin::members).post(admin::invite_member))
-        .at("/items/:id", get(assessment::item))
-        .at("/items/:id/transition", post(assessment::transition))
-        .at("/items/:id/details", post(assessment::update_item))
-        .at("/items/:id/comments", post(assessment::comment))
-        .at("/items/:id/evidence", post(assessment::add_evidence))
-        .at("/evidence/:id/download", get(assessment::download))
-        .at("/review", get(assessment::review_queue))
-        .at("/portfolio", get(dashboard::portfolio))
-        .at("/organisations/:id/dashboard", get(dashboard::director))
-        .at("/organisations/:id/report", get(dashboard::report))
-        .at("/organisations/:id/export.csv", get(dashboard::export_csv))
-        .at("/organisations/:id/recognition", get(recognition::show))
-        .at("/organisations/:id/recognition/apply", post(recognition::apply))
-        .at("/organisations/:id/recognition/certificate", get(recognition::certificate_page))
-        .at("/organisations/:id/recognition/certificate.pdf", get(recognition::certificate_pdf))
-        .at("/recognition-applications/:id/decision", post(recognition::decide))
-        .at("/recognitions/:id/revoke", post(recognition::revoke))
-        .at("/verify/:code", get(recognition::verify))
-        .at("/operator", get(admin::operator))
-        .at("/operator/organisations", post(admin::create_organisation))
-        .at("/operator/advisors", post(admin::invite_advisor))
-        .at("/operator/assignments", post(admin::assign_advisor))
-        .at("/passport", get(passport::home))
-        .at("/passport/consent", post(passport::give_consent))
-        .at("/passport/withdraw", post(passport::withdraw))
-        .at("/passport/import", post(passport::import))
-        .at("/passports", post(passport::start))
-        .at("/passports/:id", get(passport::show))
-        .at("/passports/:id/edit", get(passport::edit).post(passport::save))
-        .at("/passports/:id/confirm", post(passport::confirm))
-        .at("/passports/:id/review", post(passport::review))
-        .at("/passports/:id/transfer-code", post(passport::transfer_code))
-        .at("/passports/:id/export.pdf", get(passport::export_pdf))
-        .at("/passports/:id/export.json", get(passport::export_json))
-        .at("/organisations/:id/passports", get(passport::figures))
-        .at("/organisations/:id/reporting-lines", post(passport::set_line))
-        .at("/organisations/:id/handovers", post(passport::hand_over_all))
-        .at("/account", get(admin::account))
-        .at("/account/tokens", post(admin::create_token))
-        .at("/account/tokens/:id/revoke", post(admin::revoke_token))
-        .at("/inbox", get(attention::inbox))
-        .at("/inbox/read", post(attention::mark_read))
-        .at("/inbox/preferences", post(attention::preferences))
-        .at("/inbox/calendar", post(attention::my_calendar))
-        .at("/organisations/:id/attention", get(attention::page))
-        .at("/organisations/:id/attention/moments", post(attention::add_moment))
-        .at("/organisations/:id/attention/settings", post(attention::settings))
-        .at("/organisations/:id/attention/calendar", post(attention::organisation_calendar))
-        .at("/attention-moments/:id/remove", post(attention::remove_moment))
-        .at("/operator/jobs", get(attention::jobs))
-        .at("/operator/jobs/:name/run", post(attention::run_job))
-        .at("/calendar/:token", get(attention::calendar_feed))
+    let mut grouped: Vec<(&'static str, RouteMethod)> = vec![];
+    for (method, path, ep) in table().0 {
+        let i = match grouped.iter().position(|(p, _)| *p == path) {
+            Some(i) => i,
+            None => {
+                grouped.push((path, RouteMethod::new()));
+                grouped.len() - 1
+            }
+        };
+        let (_, rm) = grouped.remove(i);
+        grouped.insert(i, (path, rm.method(method, ep)));
+    }
+    let mut route = Route::new();
+    for (path, rm) in grouped {
+        route = route.at(path, rm);
+    }
+    // Outermost first: error pages, body limit, CSRF (reads the limited body), rate limits (only
+    // requests that carry a valid token count, so a forged form costs the victim nothing).
+    route
+        .around(crate::http::rate_limit::limit_rate)
+        .around(crate::http::csrf::require_token)
+        .around(crate::http::body_limit::limit_body)
         .around(error_pages)
+}
+
+#[derive(Default)]
+struct Table(Vec<(Method, &'static str, BoxEndpoint<'static>)>);
+
+impl Table {
+    fn get<E: IntoEndpoint>(mut self, path: &'static str, ep: E) -> Self
+    where
+        E::Endpoint: 'static,
+    {
+        self.0.push((Method::GET, path, ep.into_endpoint().map_to_response().boxed()));
+        self
+    }
+
+    fn post<E: IntoEndpoint>(mut self, path: &'static str, ep: E) -> Self
+    where
+        E::Endpoint: 'static,
+    {
+        self.0.push((Method::POST, path, ep.into_endpoint().map_to_response().boxed()));
+        self
+    }
 }
 
 /// Turns every error on a page into a readable page with the right status; not being logged in
@@ -94,27 +156,32 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
     let state = req.data::<AppState>().cloned();
     let lang = session::lang(&req, None);
     let path = req.uri().path().to_string();
-    let mut resp = match ep.call(req).await {
-        Ok(r) => r.into_response(),
+    match ep.call(req).await {
+        Ok(r) => Ok(r.into_response()),
         Err(err) => {
             let Some(state) = state else { return Err(err) };
-            if matches!(err.downcast_ref::<AppError>(), Some(AppError::Unauthenticated)) {
+            let app_error = err.downcast_ref::<AppError>();
+            if matches!(app_error, Some(AppError::Unauthenticated)) {
                 let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
-                return Ok(with_security_headers(Redirect::see_other(format!("/login?next={next}")).into_response()));
+                return Ok(Redirect::see_other(format!("/login?next={next}")).into_response());
             }
-            let (status, message) = match err.downcast_ref::<AppError>() {
-                Some(AppError::NotFound) => {
-                    (StatusCode::NOT_FOUND, state.translations.get(lang, "error.not_found").to_string())
-                }
-                Some(AppError::Forbidden) => {
-                    (StatusCode::FORBIDDEN, state.translations.get(lang, "error.forbidden").to_string())
-                }
-                Some(AppError::Csrf) => (StatusCode::FORBIDDEN, state.translations.get(lang, "error.csrf").to_string()),
+            let t = |key: &str| state.translations.get(lang, key).to_string();
+            let (status, message) = match app_error {
+                Some(AppError::NotFound) => (StatusCode::NOT_FOUND, t("error.not_found")),
+                Some(AppError::Forbidden) => (StatusCode::FORBIDDEN, t("error.forbidden")),
+                Some(AppError::Csrf) => (StatusCode::FORBIDDEN, t("error.csrf")),
+                Some(AppError::RequestTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, t("error.request_too_large")),
+                Some(AppError::TooManyRequests { retry_after }) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    t("error.too_many_requests").replace("{time}", &retry_time(&state, *retry_after)),
+                ),
                 Some(e) => (e.status(), page_message(&state, lang, e)),
-                None if err.status() == StatusCode::NOT_FOUND => {
-                    (StatusCode::NOT_FOUND, state.translations.get(lang, "error.not_found").to_string())
-                }
+                None if err.status() == StatusCode::NOT_FOUND => (StatusCode::NOT_FOUND, t("error.not_found")),
                 None => (err.status(), err.to_string()),
+            };
+            let retry_after = match app_error {
+                Some(AppError::TooManyRequests { retry_after }) => Some(*retry_after),
+                _ => None,
             };
             let ctx = minijinja::context! { lang => lang, status => status.as_u16(), message => message };
             let body = state
@@ -122,30 +189,22 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
                 .get_template("error.html")
                 .and_then(|t| t.render(ctx))
                 .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
-            html(status, body)
-        }
-    };
-    resp = with_security_headers(resp);
-    Ok(resp)
-}
-
-/// Pages need no scripts and are never framed; browsers are told so.
-fn with_security_headers(mut resp: Response) -> Response {
-    let h = resp.headers_mut();
-    for (name, value) in [
-        (
-            "content-security-policy",
-            "default-src 'self'; script-src 'none'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
-        ("x-frame-options", "DENY"),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "same-origin"),
-    ] {
-        if let Ok(v) = poem::http::HeaderValue::from_str(value) {
-            h.insert(name, v);
+            let mut resp = html(status, body);
+            if let Some(secs) = retry_after
+                && let Ok(v) = poem::http::HeaderValue::from_str(&secs.to_string())
+            {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(resp)
         }
     }
-    resp
+}
+
+/// When a client may try again, as a clock time in the Netherlands (no plurals to get wrong).
+fn retry_time(state: &AppState, retry_after: u64) -> String {
+    let secs = i64::try_from(retry_after).unwrap_or(86_400).clamp(1, 86_400);
+    let at = state.now() + chrono::Duration::seconds(secs);
+    at.with_timezone(&chrono_tz::Europe::Amsterdam).format("%H:%M:%S").to_string()
 }
 
 pub fn html(status: StatusCode, body: String) -> Response {
@@ -245,18 +304,15 @@ pub fn redirect(to: &str) -> Response {
     Redirect::see_other(to).into_response()
 }
 
-/// Only local paths are followed after a form, never another site.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".into(),
-    }
+/// Only paths on this site are followed after a form, never another site.
+pub fn safe_next(state: &AppState, next: Option<&str>) -> String {
+    crate::http::redirect::safe_next(next, &state.public_url())
 }
 
 #[handler]
-async fn home(req: &Request, state: poem::web::Data<&AppState>) -> poem::Result<Response> {
+async fn home(session::MaybeViewer(viewer): session::MaybeViewer) -> poem::Result<Response> {
     use crate::domain::role::Role;
-    let Some(v) = session::viewer(req, &state).await? else {
+    let Some(v) = viewer else {
         return Ok(redirect("/login"));
     };
     Ok(match (v.actor.role, v.user.organisation_id) {

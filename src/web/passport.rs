@@ -46,8 +46,7 @@ async fn home_page(
 }
 
 #[handler]
-pub async fn home(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn home(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
     home_page(&state, req, &v, StatusCode::OK, minijinja::context! {}).await
 }
 
@@ -58,16 +57,18 @@ fn ticked(v: &Option<String>) -> bool {
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
-    csrf: String,
     agree: Option<String>,
     hr_copy: Option<String>,
     statistics: Option<String>,
 }
 
 #[handler]
-pub async fn give_consent(req: &Request, state: Data<&AppState>, Form(f): Form<ConsentForm>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn give_consent(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<ConsentForm>,
+) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     if !ticked(&f.agree) {
         let errors = field_errors(&state, lang, &[crate::error::FieldError::new("agree", "consent_required")]);
@@ -81,14 +82,16 @@ pub async fn give_consent(req: &Request, state: Data<&AppState>, Form(f): Form<C
 
 #[derive(Deserialize)]
 pub struct WithdrawForm {
-    csrf: String,
     sure: Option<String>,
 }
 
 #[handler]
-pub async fn withdraw(req: &Request, state: Data<&AppState>, Form(f): Form<WithdrawForm>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn withdraw(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<WithdrawForm>,
+) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     if !ticked(&f.sure) {
         let errors = field_errors(&state, lang, &[crate::error::FieldError::new("sure", "withdraw_confirm_required")]);
@@ -101,15 +104,17 @@ pub async fn withdraw(req: &Request, state: Data<&AppState>, Form(f): Form<Withd
 
 #[derive(Deserialize)]
 pub struct StartForm {
-    csrf: String,
     #[serde(default)]
     carer_id: String,
 }
 
 #[handler]
-pub async fn start(req: &Request, state: Data<&AppState>, Form(f): Form<StartForm>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn start(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<StartForm>,
+) -> poem::Result<Response> {
     let carer = f.carer_id.trim().parse::<i64>().ok();
     let draft = svc::Draft { content: Content::default(), review_date: None };
     match svc::create(&state, &v.actor, carer, draft).await {
@@ -150,10 +155,10 @@ async fn passport_page(
 pub async fn show(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Query(q): Query<VersionQuery>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
     passport_page(&state, req, &v, id, q.version, StatusCode::OK, minijinja::context! {}).await
 }
 
@@ -207,8 +212,7 @@ async fn edit_page(
 }
 
 #[handler]
-pub async fn edit(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn edit(req: &Request, state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     edit_page(&state, req, &v, id, StatusCode::OK, None, minijinja::context! {}).await
 }
 
@@ -216,12 +220,11 @@ pub async fn edit(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) ->
 pub async fn save(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
     let field = |name: &str| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    session::verify_csrf(&state, req, Some(&v), &field("csrf"))?;
     let arrangements = ARRANGEMENT_KINDS
         .iter()
         .map(|k| Arrangement { kind: k.to_string(), details: field(&format!("arrangement_{k}")) })
@@ -255,7 +258,6 @@ pub async fn save(
 
 #[derive(Deserialize)]
 pub struct ConfirmForm {
-    csrf: String,
     version: i32,
 }
 
@@ -263,11 +265,10 @@ pub struct ConfirmForm {
 pub async fn confirm(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     match svc::confirm(&state, &v.actor, id, f.version).await {
         Ok(_) => Ok(redirect(&format!("/passports/{id}"))),
         Err(e @ AppError::Conflict(_)) => {
@@ -278,27 +279,19 @@ pub async fn confirm(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 #[handler]
-pub async fn review(
-    req: &Request,
-    state: Data<&AppState>,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
-) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
+pub async fn review(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     svc::review(&state, &v.actor, id, None).await?;
     Ok(redirect(&format!("/passports/{id}")))
 }
 
 #[handler]
-pub async fn export_pdf(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn export_pdf(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let bytes = svc::export_pdf(&state, &v.actor, id, Channel::Page, lang).await?;
     Ok(Response::builder()
@@ -309,8 +302,7 @@ pub async fn export_pdf(req: &Request, state: Data<&AppState>, Path(id): Path<i6
 }
 
 #[handler]
-pub async fn export_json(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn export_json(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     let doc = svc::export_json(&state, &v.actor, id, Channel::Page).await?;
     let body = serde_json::to_string_pretty(&doc).map_err(AppError::internal)?;
     Ok(Response::builder()
@@ -324,11 +316,9 @@ pub async fn export_json(req: &Request, state: Data<&AppState>, Path(id): Path<i
 pub async fn transfer_code(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let (code, expires_at) = svc::create_transfer_code(&state, &v.actor, id, Channel::Page).await?;
     let ctx = minijinja::context! { transfer_code => code, transfer_expires => expires_at };
     passport_page(&state, req, &v, id, None, StatusCode::OK, ctx).await
@@ -336,12 +326,10 @@ pub async fn transfer_code(
 
 /// Import: a multipart form with the signed file, or a transfer code.
 #[handler]
-pub async fn import(req: &Request, state: Data<&AppState>, mut mp: Multipart) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    let (mut csrf, mut code, mut file) = (String::new(), String::new(), Vec::new());
+pub async fn import(req: &Request, state: Data<&AppState>, v: Viewer, mut mp: Multipart) -> poem::Result<Response> {
+    let (mut code, mut file) = (String::new(), Vec::new());
     while let Some(field) = mp.next_field().await? {
         match field.name().unwrap_or_default() {
-            "csrf" => csrf = field.text().await?,
             "code" => code = field.text().await?,
             "file" => {
                 let mut reader = field.into_async_read().take(MAX_IMPORT_BYTES as u64 + 1);
@@ -353,7 +341,6 @@ pub async fn import(req: &Request, state: Data<&AppState>, mut mp: Multipart) ->
             _ => {}
         }
     }
-    session::verify_csrf(&state, req, Some(&v), &csrf)?;
     let source = if !file.is_empty() {
         match serde_json::from_slice(&file) {
             Ok(doc) => Ok(ImportSource::File(doc)),
@@ -400,8 +387,7 @@ async fn figures_page(
 }
 
 #[handler]
-pub async fn figures(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn figures(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
     figures_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
 }
 
@@ -411,7 +397,6 @@ fn parse_id(s: &str) -> Option<i64> {
 
 #[derive(Deserialize)]
 pub struct LineForm {
-    csrf: String,
     user_id: String,
     #[serde(default)]
     manager_id: String,
@@ -423,11 +408,10 @@ pub struct LineForm {
 pub async fn set_line(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(org): Path<i64>,
     Form(f): Form<LineForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let user = parse_id(&f.user_id).ok_or(AppError::NotFound)?;
     let result =
         svc::set_reporting_line(&state, &v.actor, org, user, parse_id(&f.manager_id), Some(f.department.clone())).await;
@@ -436,7 +420,6 @@ pub async fn set_line(
 
 #[derive(Deserialize)]
 pub struct HandoverForm {
-    csrf: String,
     from_manager_id: String,
     to_manager_id: String,
 }
@@ -445,11 +428,10 @@ pub struct HandoverForm {
 pub async fn hand_over_all(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(org): Path<i64>,
     Form(f): Form<HandoverForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let (from, to) = (parse_id(&f.from_manager_id).unwrap_or(-1), parse_id(&f.to_manager_id).unwrap_or(-1));
     let result = svc::hand_over_all(&state, &v.actor, org, from, to).await;
     figures_result(&state, req, &v, org, result.map(|n| minijinja::context! { handed_over => n })).await

@@ -26,8 +26,7 @@ async fn page(
 }
 
 #[handler]
-pub async fn show(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn show(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
     page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
 }
 
@@ -46,8 +45,6 @@ async fn failed(
 
 #[derive(Deserialize, Serialize)]
 pub struct ApplyForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     motivation: String,
 }
 
@@ -55,11 +52,10 @@ pub struct ApplyForm {
 pub async fn apply(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(org): Path<i64>,
     Form(f): Form<ApplyForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     match recognition::apply(&state, &v.actor, org, &f.motivation).await {
         Ok(_) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
         Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from_serialize(&f)).await,
@@ -68,8 +64,6 @@ pub async fn apply(
 
 #[derive(Deserialize, Serialize)]
 pub struct DecisionForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     decision: String,
     reason: String,
 }
@@ -78,11 +72,10 @@ pub struct DecisionForm {
 pub async fn decide(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Form(f): Form<DecisionForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let org = recognition::application_organisation(&state, &v.actor, id).await?;
     let grant = match f.decision.as_str() {
         "grant" => true,
@@ -97,8 +90,6 @@ pub async fn decide(
 
 #[derive(Deserialize, Serialize)]
 pub struct RevokeForm {
-    #[serde(skip_serializing)]
-    csrf: String,
     reason: String,
 }
 
@@ -106,11 +97,10 @@ pub struct RevokeForm {
 pub async fn revoke(
     req: &Request,
     state: Data<&AppState>,
+    v: Viewer,
     Path(id): Path<i64>,
     Form(f): Form<RevokeForm>,
 ) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
-    session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let org = recognition::recognition_organisation(&state, &v.actor, id).await?;
     match recognition::revoke(&state, &v.actor, id, &f.reason).await {
         Ok(()) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
@@ -140,8 +130,12 @@ pub fn texts(state: &AppState, lang: &str, r: &RecognitionView) -> Texts {
 }
 
 #[handler]
-pub async fn certificate_page(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn certificate_page(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(org): Path<i64>,
+) -> poem::Result<Response> {
     let (o, r) = recognition::certificate(&state, &v.actor, org).await?;
     let qr = certificate::qr_svg(&r.verify_url);
     render(
@@ -163,8 +157,12 @@ pub fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
 }
 
 #[handler]
-pub async fn certificate_pdf(req: &Request, state: Data<&AppState>, Path(org): Path<i64>) -> poem::Result<Response> {
-    let v = session::require(req, &state).await?;
+pub async fn certificate_pdf(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(org): Path<i64>,
+) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let (o, r) = recognition::certificate(&state, &v.actor, org).await?;
     let bytes = certificate::render_pdf(&o.name, &r, &texts(&state, lang, &r))?;
@@ -173,8 +171,12 @@ pub async fn certificate_pdf(req: &Request, state: Data<&AppState>, Path(org): P
 
 /// Public: no login, only the organisation, the standing and the dates.
 #[handler]
-pub async fn verify(req: &Request, state: Data<&AppState>, Path(code): Path<String>) -> poem::Result<Response> {
-    let viewer = session::viewer(req, &state).await?;
+pub async fn verify(
+    req: &Request,
+    state: Data<&AppState>,
+    session::MaybeViewer(viewer): session::MaybeViewer,
+    Path(code): Path<String>,
+) -> poem::Result<Response> {
     match recognition::verify(&state, &code).await {
         Ok(v) => render(&state, req, viewer.as_ref(), StatusCode::OK, "verify.html", minijinja::context! { v => v }),
         Err(AppError::NotFound) => render(

@@ -1,11 +1,13 @@
 //! Who is asking: the session cookie (a random token whose hash is in the database), the
-//! language, and CSRF tokens for forms (an HMAC of the session, or of a pre-login cookie).
-use poem::Request;
+//! language, and CSRF tokens for forms (an HMAC of the session, or of a pre-login cookie),
+//! which `http::csrf` checks on every state-changing request.
 use poem::http::header;
+use poem::{FromRequest, Request, RequestBody};
 
 use crate::db::entities::user;
 use crate::domain::policy::Actor;
 use crate::error::{AppError, AppResult};
+use crate::http::csrf;
 use crate::services::{accounts, crypto};
 use crate::state::AppState;
 
@@ -64,24 +66,39 @@ pub fn lang(req: &Request, viewer: Option<&Viewer>) -> &'static str {
 
 fn csrf_subject(req: &Request, viewer: Option<&Viewer>) -> Option<String> {
     match viewer {
-        Some(v) => Some(format!("session:{}", crypto::hash_token(&v.session_token))),
-        None => cookie(req, ANON_COOKIE).filter(|c| c.len() >= 20).map(|c| format!("anon:{c}")),
+        Some(v) => Some(csrf::session_subject(&v.session_token)),
+        None => cookie(req, ANON_COOKIE).filter(|c| c.len() >= 20).map(|c| csrf::anon_subject(&c)),
     }
 }
 
-/// The token for forms on this page. Before login a fresh pre-login cookie value may be needed:
-/// then it is returned too, for the response to set.
+/// The token for forms on this page (checked by `http::csrf` before any handler runs). Before
+/// login a fresh pre-login cookie value may be needed: then it is returned too, for the response
+/// to set.
 pub fn csrf_token(state: &AppState, req: &Request, viewer: Option<&Viewer>) -> (String, Option<String>) {
     match csrf_subject(req, viewer) {
         Some(subject) => (crypto::sign(&state.secret, &subject), None),
         None => {
             let anon = crypto::random_token();
-            (crypto::sign(&state.secret, &format!("anon:{anon}")), Some(anon))
+            (crypto::sign(&state.secret, &csrf::anon_subject(&anon)), Some(anon))
         }
     }
 }
 
-pub fn verify_csrf(state: &AppState, req: &Request, viewer: Option<&Viewer>, submitted: &str) -> AppResult<()> {
-    let subject = csrf_subject(req, viewer).ok_or(AppError::Csrf)?;
-    if crypto::verify_signature(&state.secret, &subject, submitted) { Ok(()) } else { Err(AppError::Csrf) }
+/// The logged-in user as a handler parameter: a page that takes a `Viewer` cannot be reached
+/// without logging in (the error pages lead to the login page and back).
+impl<'a> FromRequest<'a> for Viewer {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let state = req.data::<AppState>().ok_or_else(|| AppError::internal("no state"))?;
+        Ok(require(req, state).await?)
+    }
+}
+
+/// The user when logged in, for the few pages that anyone may see.
+pub struct MaybeViewer(pub Option<Viewer>);
+
+impl<'a> FromRequest<'a> for MaybeViewer {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let state = req.data::<AppState>().ok_or_else(|| AppError::internal("no state"))?;
+        Ok(MaybeViewer(viewer(req, state).await?))
+    }
 }

@@ -49,10 +49,19 @@ pub struct TestApp {
     pub database_url: String,
 }
 
-/// A browser: its own cookies, no automatic redirects (tests look at them).
+/// A browser: its own cookies, no automatic redirects (tests look at them), and its own address
+/// on the loopback network, as each person has their own machine (limits per client hold).
 pub struct Browser {
     pub client: Client,
     pub base: String,
+    pub ip: std::net::IpAddr,
+}
+
+/// A fresh address in 127.0.0.0/8 for each client a test makes.
+pub fn next_loopback() -> std::net::IpAddr {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (250 * 250);
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 1, (n / 250) as u8, (n % 250 + 1) as u8))
 }
 
 pub struct ApiClient {
@@ -86,9 +95,11 @@ impl TestApp {
     }
 
     pub fn browser(&self) -> Browser {
+        let ip = next_loopback();
         Browser {
-            client: Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap(),
+            client: Client::builder().cookie_store(true).redirect(Policy::none()).local_address(ip).build().unwrap(),
             base: self.address.clone(),
+            ip,
         }
     }
 
@@ -228,7 +239,8 @@ impl Browser {
         let start = html.find("cf_").expect("token shown once on the page");
         let token: String =
             html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
-        ApiClient { client: Client::new(), base: format!("{}/api/v1", self.base), token }
+        let client = Client::builder().local_address(self.ip).build().unwrap();
+        ApiClient { client, base: format!("{}/api/v1", self.base), token }
     }
 }
 

@@ -13,5 +13,6 @@ mod journey_pages;
 mod mail;
 mod passport;
 mod recognition;
+mod security;
 mod service;
 mod tenant_isolation;

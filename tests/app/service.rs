@@ -47,7 +47,7 @@ async fn a_second_instance_on_the_same_database_serves_the_same_sessions_and_fil
     let ev = s.hr_api.upload(item, "Handboek", "handboek.pdf", pdf_bytes()).await.json::<Value>().await.unwrap();
     let second = TestApp::spawn_with(super::smtp::SmtpSink::running().await, app.database_url.clone()).await;
     // The same browser (its session cookie) and the same token work on the other instance.
-    let cookie_browser = Browser { client: s.hr.client.clone(), base: second.address.clone() };
+    let cookie_browser = Browser { client: s.hr.client.clone(), base: second.address.clone(), ip: s.hr.ip };
     let page = cookie_browser.get(&format!("/items/{item}")).await;
     assert_eq!(page.status(), StatusCode::OK, "the session is shared");
     let other = ApiClient {

@@ -12,6 +12,7 @@ pub mod evidence_file;
 pub mod item;
 pub mod item_transition;
 pub mod job_run;
+pub mod login_throttle;
 pub mod notification;
 pub mod one_time_token;
 pub mod organisation;
