@@ -15,13 +15,16 @@ use serde::Serialize;
 use super::assessment::users_by_id;
 use super::audit::{self, Entry};
 use super::crypto;
+use super::notifications::{self, Kind, Notice};
 use crate::db::entities::{
-    audit_log, carer_consent, carer_statistic, organisation, outbox, passport, passport_access, passport_confirmation,
-    passport_handover, passport_review_reminder, passport_transfer_code, passport_version, reporting_line, user,
+    audit_log, carer_consent, carer_statistic, notification, organisation, outbox, passport, passport_access,
+    passport_confirmation, passport_handover, passport_review_reminder, passport_transfer_code, passport_version,
+    reporting_line, user,
 };
 use crate::db::write_txn;
 use crate::domain::passport::{self as rules, Content, Count, Side, State};
 use crate::domain::policy::{Actor, PassportFacts};
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::mail;
 use crate::state::AppState;
@@ -167,6 +170,10 @@ async fn erase_passport(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
         .exec(db)
         .await?;
     outbox::Entity::delete_many().filter(outbox::Column::DedupeKey.starts_with(mail_key(id, ""))).exec(db).await?;
+    notification::Entity::delete_many()
+        .filter(notification::Column::DedupeKey.starts_with(mail_key(id, "")))
+        .exec(db)
+        .await?;
     audit_log::Entity::delete_many().filter(audit_log::Column::Subject.eq(subject(id))).exec(db).await?;
     passport::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
@@ -805,14 +812,30 @@ pub async fn set_reporting_line(
     }
     let txn = write_txn(&state.db).await?;
     let person = member(&txn, org, user_id).await?.ok_or(AppError::NotFound)?;
-    if let Some(m) = manager_id
-        && (m == person.id || member(&txn, org, m).await?.is_none())
-    {
-        return Err(AppError::invalid("manager_id", "manager_unknown"));
+    if let Some(m) = manager_id {
+        check_manager(&txn, org, person.id, m, "manager_id").await?;
     }
     move_line(state, &txn, actor, org, person.id, manager_id, department, "manager_changed").await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The manager rule (domain) applied to a stored user; `not_id` is the one person who cannot be
+/// chosen (the carer, or the leaving manager in a handover).
+async fn check_manager(
+    db: &impl ConnectionTrait,
+    org: i64,
+    not_id: i64,
+    manager_id: i64,
+    field: &str,
+) -> AppResult<()> {
+    let candidate = user::Entity::find_by_id(manager_id).one(db).await?.map(|u| rules::ManagerCandidate {
+        user_id: u.id,
+        role: Role::parse(&u.role),
+        active: u.active,
+        organisation_id: u.organisation_id,
+    });
+    rules::check_manager(not_id, org, candidate.as_ref(), field).map_err(|e| AppError::Invalid(vec![e]))
 }
 
 async fn member(db: &impl ConnectionTrait, org: i64, id: i64) -> AppResult<Option<user::Model>> {
@@ -884,22 +907,23 @@ async fn move_line(
         },
     )
     .await?;
+    // The carer is told in the same transaction that hands the passport over, so the message
+    // (inbox and e-mail, in the carer's language) exists before the new manager can read.
     let users = users_by_id(db, [user_id].into_iter().chain(old_manager).chain(manager_id)).await?;
     if let Some(carer) = users.get(&user_id) {
-        mail::enqueue(
+        notifications::notify(
             db,
             state,
-            mail::Message {
-                template: "passport_handover",
-                to: &carer.email,
-                lang: &carer.locale,
-                context: minijinja::context! {
-                    name => carer.name.clone(),
+            Notice {
+                to: carer,
+                kind: Kind::PassportHandover,
+                organisation_id: Some(org),
+                params: minijinja::context! {
                     from_manager => name_of(&users, old_manager),
                     to_manager => name_of(&users, manager_id),
-                    link => format!("{}/passports/{}", state.public_url(), p.id),
                 },
-                dedupe_key: Some(mail_key(p.id, &format!("handover:{}", h.id))),
+                link: Some(format!("{}/passports/{}", state.public_url(), p.id)),
+                dedupe_key: mail_key(p.id, &format!("handover:{}", h.id)),
             },
         )
         .await?;
@@ -915,9 +939,7 @@ pub async fn hand_over_all(state: &AppState, actor: &Actor, org: i64, from: i64,
     if member(&txn, org, from).await?.is_none() && !is_former_member(&txn, org, from).await? {
         return Err(AppError::invalid("from_manager_id", "manager_unknown"));
     }
-    if from == to || member(&txn, org, to).await?.is_none() {
-        return Err(AppError::invalid("to_manager_id", "manager_unknown"));
-    }
+    check_manager(&txn, org, from, to, "to_manager_id").await?;
     let lines = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganisationId.eq(org))
         .filter(reporting_line::Column::ManagerId.eq(from))

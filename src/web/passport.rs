@@ -431,7 +431,9 @@ pub async fn set_line(
     let user = parse_id(&f.user_id).ok_or(AppError::NotFound)?;
     let result =
         svc::set_reporting_line(&state, &v.actor, org, user, parse_id(&f.manager_id), Some(f.department.clone())).await;
-    figures_result(&state, req, &v, org, result.map(|_| minijinja::context! { saved => true })).await
+    // The refusal is shown at the manager field of the row that was sent.
+    let row = minijinja::context! { line_user => user };
+    figures_result(&state, req, &v, org, result.map(|_| minijinja::context! { saved => true }), row).await
 }
 
 #[derive(Deserialize)]
@@ -452,7 +454,8 @@ pub async fn hand_over_all(
     session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
     let (from, to) = (parse_id(&f.from_manager_id).unwrap_or(-1), parse_id(&f.to_manager_id).unwrap_or(-1));
     let result = svc::hand_over_all(&state, &v.actor, org, from, to).await;
-    figures_result(&state, req, &v, org, result.map(|n| minijinja::context! { handed_over => n })).await
+    let ctx = minijinja::context! {};
+    figures_result(&state, req, &v, org, result.map(|n| minijinja::context! { handed_over => n }), ctx).await
 }
 
 async fn figures_result(
@@ -461,12 +464,13 @@ async fn figures_result(
     v: &Viewer,
     org: i64,
     result: Result<minijinja::Value, AppError>,
+    on_error: minijinja::Value,
 ) -> poem::Result<Response> {
     match result {
         Ok(ctx) => figures_page(state, req, v, org, StatusCode::OK, ctx).await,
         Err(AppError::Invalid(errors)) => {
             let lang = session::lang(req, Some(v));
-            let ctx = minijinja::context! { errors => field_errors(state, lang, &errors) };
+            let ctx = minijinja::context! { errors => field_errors(state, lang, &errors), ..on_error };
             figures_page(state, req, v, org, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
         }
         Err(e) => Err(e.into()),
