@@ -213,6 +213,24 @@ pub fn check_manager(
     Ok(())
 }
 
+/// Shortest passphrase that seals an exported passport file. The file may be copied anywhere, and
+/// the passphrase is all that stands between a copy and the carer's text.
+pub const MIN_PASSPHRASE: usize = 12;
+/// Longest passphrase accepted (the key derivation reads all of it).
+pub const MAX_PASSPHRASE: usize = 200;
+
+/// A passphrase the carer chooses for an exported file: long enough to resist guessing offline.
+pub fn check_passphrase(passphrase: &str) -> Result<(), FieldError> {
+    let n = passphrase.chars().count();
+    if n < MIN_PASSPHRASE {
+        return Err(FieldError::new("passphrase", "passphrase_too_short"));
+    }
+    if n > MAX_PASSPHRASE {
+        return Err(FieldError::new("passphrase", "passphrase_too_long"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,5 +305,13 @@ mod tests {
         assert_eq!(code(None), Err("manager_unknown"));
         let err = check_manager(10, 1, None, "to_manager_id").unwrap_err();
         assert_eq!(err.field, "to_manager_id");
+    }
+
+    #[test]
+    fn a_passphrase_has_at_least_twelve_characters() {
+        assert!(check_passphrase("kort").is_err());
+        assert!(check_passphrase("elf tekens!").is_err());
+        assert!(check_passphrase("twaalf teken").is_ok());
+        assert_eq!(check_passphrase(&"x".repeat(201)).unwrap_err().code, "passphrase_too_long");
     }
 }

@@ -308,41 +308,72 @@ pub async fn export_pdf(req: &Request, state: Data<&AppState>, Path(id): Path<i6
         .body(bytes))
 }
 
+/// The file is sealed with a passphrase, so it is made by the form on the passport page (a POST
+/// to the transfer-code route); this address leads the carer there.
 #[handler]
 pub async fn export_json(req: &Request, state: Data<&AppState>, Path(id): Path<i64>) -> poem::Result<Response> {
     let v = session::require(req, &state).await?;
-    let doc = svc::export_json(&state, &v.actor, id, Channel::Page).await?;
-    let body = serde_json::to_string_pretty(&doc).map_err(AppError::internal)?;
-    Ok(Response::builder()
-        .content_type("application/json")
-        .header(header::CONTENT_DISPOSITION, "attachment; filename=\"passport.json\"")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(body))
+    svc::may_carry(&state, &v.actor, id).await?;
+    Ok(redirect(&format!("/passports/{id}#carry")))
 }
 
+#[derive(Deserialize)]
+pub struct CarryForm {
+    csrf: String,
+    /// Present when the carer asks for the sealed file instead of a transfer code.
+    passphrase: Option<String>,
+    #[serde(default)]
+    passphrase_again: String,
+}
+
+/// Taking the passport elsewhere: a one-time transfer code, or (with a passphrase) the sealed file.
 #[handler]
 pub async fn transfer_code(
     req: &Request,
     state: Data<&AppState>,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CarryForm>,
 ) -> poem::Result<Response> {
     let v = session::require(req, &state).await?;
     session::verify_csrf(&state, req, Some(&v), &f.csrf)?;
-    let (code, expires_at) = svc::create_transfer_code(&state, &v.actor, id, Channel::Page).await?;
-    let ctx = minijinja::context! { transfer_code => code, transfer_expires => expires_at };
-    passport_page(&state, req, &v, id, None, StatusCode::OK, ctx).await
+    let Some(passphrase) = f.passphrase else {
+        let (code, expires_at) = svc::create_transfer_code(&state, &v.actor, id, Channel::Page).await?;
+        let ctx = minijinja::context! { transfer_code => code, transfer_expires => expires_at };
+        return passport_page(&state, req, &v, id, None, StatusCode::OK, ctx).await;
+    };
+    let result = if passphrase != f.passphrase_again {
+        Err(AppError::invalid("passphrase_again", "passphrase_mismatch"))
+    } else {
+        svc::export_json(&state, &v.actor, id, &passphrase, Channel::Page).await
+    };
+    match result {
+        Ok(doc) => {
+            let body = serde_json::to_string_pretty(&doc).map_err(AppError::internal)?;
+            Ok(Response::builder()
+                .content_type("application/json")
+                .header(header::CONTENT_DISPOSITION, "attachment; filename=\"passport.json\"")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(body))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let lang = session::lang(req, Some(&v));
+            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
+            passport_page(&state, req, &v, id, None, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Import: a multipart form with the signed file, or a transfer code.
+/// Import: a multipart form with the sealed file and its passphrase, or a transfer code.
 #[handler]
 pub async fn import(req: &Request, state: Data<&AppState>, mut mp: Multipart) -> poem::Result<Response> {
     let v = session::require(req, &state).await?;
-    let (mut csrf, mut code, mut file) = (String::new(), String::new(), Vec::new());
+    let (mut csrf, mut code, mut passphrase, mut file) = (String::new(), String::new(), String::new(), Vec::new());
     while let Some(field) = mp.next_field().await? {
         match field.name().unwrap_or_default() {
             "csrf" => csrf = field.text().await?,
             "code" => code = field.text().await?,
+            "passphrase" => passphrase = field.text().await?,
             "file" => {
                 let mut reader = field.into_async_read().take(MAX_IMPORT_BYTES as u64 + 1);
                 reader.read_to_end(&mut file).await.map_err(AppError::internal)?;
@@ -356,7 +387,7 @@ pub async fn import(req: &Request, state: Data<&AppState>, mut mp: Multipart) ->
     session::verify_csrf(&state, req, Some(&v), &csrf)?;
     let source = if !file.is_empty() {
         match serde_json::from_slice(&file) {
-            Ok(doc) => Ok(ImportSource::File(doc)),
+            Ok(file) => Ok(ImportSource::File { file, passphrase }),
             Err(_) => Err(AppError::invalid("file", "passport_file_invalid")),
         }
     } else if !code.trim().is_empty() {

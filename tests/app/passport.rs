@@ -10,6 +10,7 @@ use super::helpers::*;
 const SITUATION: &str = "Mijn moeder heeft Parkinson en woont alleen";
 const PHONE: &str = "Telefoon aan tijdens diensten voor de thuiszorg";
 const SUPPORT: &str = "Steunpunt Mantelzorg Utrecht";
+const PASSPHRASE: &str = "paarse olifant op de fiets";
 
 struct Person {
     id: i64,
@@ -79,6 +80,13 @@ async fn confirm(api: &ApiClient, id: i64) -> Value {
     r.json().await.unwrap()
 }
 
+/// The carer's sealed file, exported through the API with `PASSPHRASE`.
+async fn export_file(carer: &Person, id: i64) -> Value {
+    let r = carer.api.post(&format!("/passports/{id}/export.json"), json!({ "passphrase": PASSPHRASE })).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
 /// The field codes of a 422 answer from the API.
 async fn field_codes(r: reqwest::Response) -> Vec<(String, String)> {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -113,18 +121,24 @@ async fn ways_in(browser: &Browser, api: &ApiClient, id: i64) -> Vec<(String, St
         format!("/passports/{id}"),
         format!("/passports/{id}/versions/1"),
         format!("/passports/{id}/export.pdf"),
-        format!("/passports/{id}/export.json"),
         format!("/passports/{id}/access-log"),
     ] {
         out.push((format!("api {path}"), api.get(&path).await.status()));
     }
+    let path = format!("/passports/{id}/export.json");
+    out.push((format!("api {path}"), api.post(&path, json!({ "passphrase": PASSPHRASE })).await.status()));
     out
 }
 
-/// Exactly the `allowed` ways succeed; every other way answers 404.
+/// Exactly the `allowed` ways succeed; every other way answers 404. The page address of the
+/// sealed file leads the carer to the form that makes it.
 fn expect(ways: &[(String, StatusCode)], allowed: &[String], who: &str) {
     for (way, status) in ways {
-        let want = if allowed.contains(way) { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        let want = match allowed.contains(way) {
+            true if way.starts_with("page") && way.ends_with("export.json") => StatusCode::SEE_OTHER,
+            true => StatusCode::OK,
+            false => StatusCode::NOT_FOUND,
+        };
         assert_eq!(*status, want, "{who}: {way}");
     }
 }
@@ -187,8 +201,12 @@ async fn only_the_carer_their_manager_and_consented_hr_read_a_passport_everyone_
         [format!("/passports/{id}"), format!("/passports/{id}/export.pdf"), format!("/passports/{id}/export.json")]
     {
         assert_eq!(advisor.get(&path).await.status(), StatusCode::NOT_FOUND, "advisor page {path}");
-        assert_eq!(s.advisor.get(&path).await.status(), StatusCode::NOT_FOUND, "advisor api {path}");
     }
+    for (way, status) in ways_in(&advisor, &s.advisor, id).await.into_iter().filter(|(w, _)| w.starts_with("api")) {
+        assert_eq!(status, StatusCode::NOT_FOUND, "advisor {way}");
+    }
+    let r = s.advisor.post(&format!("/passports/{id}/transfer-codes"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "advisor transfer code");
     // Writes from outsiders are 404 too, and change nothing.
     let r = director.api.post(&format!("/passports/{id}/confirmations"), json!({ "version": 1 })).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -366,17 +384,17 @@ async fn a_passport_moves_with_a_new_manager_and_travels_to_another_organisation
     assert_eq!(first.api.get(&format!("/passports/{id}")).await.status(), StatusCode::OK);
 
     // Export at A; import at B, where the same person has a new account and manager.
-    let file = carer.api.get_json(&format!("/passports/{id}/export.json")).await;
+    let file = export_file(&carer, id).await;
     assert!(file["signature"].as_str().is_some());
     let new_self = person(&app, &b, "carla@b.example", "Carla Carer", "employee").await;
     let new_manager = person(&app, &b, "manager@b.example", "Bea Manager", "manager").await;
     set_manager(&b, new_self.id, Some(new_manager.id), "Wonen").await;
     let mut tampered = file.clone();
-    tampered["passport"]["situation"] = json!("Iets anders");
+    tampered["nonce"] = json!("AAAAAAAAAAAAAAAA");
     consent(&new_self, false, false).await;
-    let r = new_self.api.post("/passports/import", json!({ "file": tampered })).await;
+    let r = new_self.api.post("/passports/import", json!({ "file": tampered, "passphrase": PASSPHRASE })).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a changed file is refused");
-    let r = new_self.api.post("/passports/import", json!({ "file": file })).await;
+    let r = new_self.api.post("/passports/import", json!({ "file": file, "passphrase": PASSPHRASE })).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let imported = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let draft = new_manager.api.get_json(&format!("/passports/{imported}")).await;
@@ -753,4 +771,96 @@ async fn the_carer_is_told_in_their_language_by_inbox_and_e_mail_when_their_mana
     assert_eq!(carer.api.delete("/passport/consent").await.status(), StatusCode::OK);
     let left = count_rows(&app, &format!("SELECT COUNT(*) FROM notifications WHERE user_id = {}", carer.id)).await;
     assert_eq!(left, 0);
+}
+
+/// Rows that an import would add, counted straight from the tables.
+async fn import_rows(app: &TestApp) -> [i64; 4] {
+    [
+        count_rows(app, "SELECT COUNT(*) FROM passports").await,
+        count_rows(app, "SELECT COUNT(*) FROM passport_versions").await,
+        count_rows(app, "SELECT COUNT(*) FROM passport_file_imports").await,
+        count_rows(app, "SELECT COUNT(*) FROM passport_transfer_codes WHERE used_at IS NOT NULL").await,
+    ]
+}
+
+/// Imports a file through the page, as the browser's form sends it.
+async fn import_by_page(b: &Browser, file: &Value, passphrase: &str) -> reqwest::Response {
+    let csrf = csrf_of(&b.get_html("/passport").await);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("passphrase", passphrase.to_string())
+        .part("file", reqwest::multipart::Part::bytes(file.to_string().into_bytes()).file_name("passport.json"));
+    b.client.post(format!("{}/passport/import", b.base)).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_sealed_file_imports_only_with_the_carers_passphrase_and_once_and_someone_elses_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let a = app.organisation_with_people("Zorg A", "a").await;
+    let b = app.organisation_with_people("Zorg B", "b").await;
+    let carer = person(&app, &a, "carer@a.example", "Carla Carer", "employee").await;
+    consent(&carer, false, false).await;
+    let id = start_passport(&carer).await;
+    let export = format!("/passports/{id}/export.json");
+
+    // Exporting asks the carer for a passphrase; nobody else exports.
+    let r = carer.api.post(&export, json!({ "passphrase": "kort" })).await;
+    assert_eq!(field_codes(r).await, [("passphrase".to_string(), "passphrase_too_short".to_string())]);
+    assert_eq!(a.hr_api.post(&export, json!({ "passphrase": PASSPHRASE })).await.status(), StatusCode::NOT_FOUND);
+    let file = export_file(&carer, id).await;
+    let text = file.to_string();
+    for plain in [SITUATION, PHONE, SUPPORT, "Carla Carer", "Zorg A"] {
+        assert!(!text.contains(plain), "the file shows {plain:?}");
+    }
+    // On the page: the two passphrases must match, then the file downloads.
+    let page = format!("/passports/{id}");
+    let action = format!("/passports/{id}/transfer-code");
+    let r =
+        carer.browser.submit(&page, &action, &[("passphrase", PASSPHRASE), ("passphrase_again", "iets anders")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("De twee wachtzinnen zijn niet gelijk"));
+    let r = carer.browser.submit(&page, &action, &[("passphrase", PASSPHRASE), ("passphrase_again", PASSPHRASE)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let page_file: Value = r.json().await.unwrap();
+    assert_ne!(page_file["id"], file["id"], "every export is a new file");
+
+    // Someone else at B has the files but not the passphrase: refused, nothing written.
+    let other = person(&app, &b, "other@b.example", "Otto Other", "employee").await;
+    consent(&other, true, true).await;
+    let before = import_rows(&app).await;
+    let mut old_style = json!({ "passport": { "situation": "x" }, "signature": "x" });
+    old_style["passport"]["format"] = json!("carer-friendly-passport/1");
+    let mut other_id = file.clone();
+    other_id["id"] = json!("another-id");
+    for (body, field, code) in [
+        (json!({ "file": file, "passphrase": "een andere wachtzin" }), "passphrase", "passphrase_wrong"),
+        (json!({ "file": file }), "passphrase", "passphrase_wrong"),
+        (json!({ "file": old_style, "passphrase": PASSPHRASE }), "file", "passport_file_invalid"),
+        (json!({ "file": other_id, "passphrase": PASSPHRASE }), "file", "passport_file_invalid"),
+        (json!({ "code": "ABCD-EFGH-JKLM" }), "code", "transfer_code_invalid"),
+    ] {
+        let r = other.api.post("/passports/import", body).await;
+        assert_eq!(field_codes(r).await, [(field.to_string(), code.to_string())]);
+    }
+    let r = import_by_page(&other.browser, &page_file, "een andere wachtzin").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Met deze wachtzin gaat het bestand niet open"));
+    assert_eq!(import_rows(&app).await, before, "nothing was written");
+    assert!(other.api.get_json("/passports").await.as_array().unwrap().is_empty());
+
+    // The carer, with a new account at B, imports the file with the passphrase: once.
+    let new_self = person(&app, &b, "carla@b.example", "Carla Carer", "employee").await;
+    consent(&new_self, false, false).await;
+    let r = import_by_page(&new_self.browser, &page_file, PASSPHRASE).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let imported = new_self.api.get_json("/passports").await[0]["id"].as_i64().unwrap();
+    assert_eq!(new_self.api.get_json(&format!("/passports/{imported}")).await["situation"], SITUATION);
+    let [passports, versions, files, codes] = before;
+    assert_eq!(import_rows(&app).await, [passports + 1, versions + 1, files + 1, codes]);
+    // A second import of the same file is refused, whoever tries, passphrase or not.
+    let r = other.api.post("/passports/import", json!({ "file": page_file, "passphrase": PASSPHRASE })).await;
+    assert_eq!(field_codes(r).await, [("file".to_string(), "passport_file_used".to_string())]);
+    assert_eq!(import_rows(&app).await, [passports + 1, versions + 1, files + 1, codes]);
+    assert!(other.api.get_json("/passports").await.as_array().unwrap().is_empty());
 }
