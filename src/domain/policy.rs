@@ -162,6 +162,12 @@ impl Actor {
         }
     }
 
+    /// Starting a passport for someone else: their line manager, who must hold the manager role
+    /// (a line stored with another role opens nothing). Anyone else is told it does not exist.
+    pub fn may_start_passport_for(&self, line_manager: Option<i64>) -> Result<(), Denied> {
+        if line_manager == Some(self.user_id) && self.role == Role::Manager { Ok(()) } else { Err(Denied::NotFound) }
+    }
+
     /// Recording oneself as a carer: anyone who belongs to an organisation.
     pub fn may_be_carer(&self) -> Result<i64, Denied> {
         match self.organisation_id {
@@ -281,6 +287,9 @@ mod tests {
             who(40, Role::Director, Some(1), vec![]).may_read_passport(&director_as_manager),
             Err(Denied::NotFound)
         );
+        assert_eq!(who(20, Role::Manager, Some(1), vec![]).may_start_passport_for(Some(20)), Ok(()));
+        assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_start_passport_for(Some(30)), Err(Denied::NotFound));
+        assert_eq!(who(21, Role::Manager, Some(1), vec![]).may_start_passport_for(Some(20)), Err(Denied::NotFound));
         assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_edit_passport(&f), Err(Denied::NotFound));
         assert_eq!(who(20, Role::Manager, Some(1), vec![]).may_carry_passport(&f), Err(Denied::NotFound));
         assert_eq!(who(10, Role::Employee, Some(1), vec![]).may_carry_passport(&f), Ok(()));

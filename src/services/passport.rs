@@ -584,9 +584,7 @@ pub async fn create(state: &AppState, actor: &Actor, carer_id: Option<i64>, draf
         .ok_or(AppError::NotFound)?;
     if carer.id != actor.user_id {
         let line = reporting_line::Entity::find().filter(reporting_line::Column::UserId.eq(carer.id)).one(&txn).await?;
-        if line.and_then(|l| l.manager_id) != Some(actor.user_id) {
-            return Err(AppError::NotFound);
-        }
+        actor.may_start_passport_for(line.and_then(|l| l.manager_id))?;
     }
     let consent = carer_consent::Entity::find().filter(carer_consent::Column::UserId.eq(carer.id)).one(&txn).await?;
     if consent.is_none() {
@@ -1122,7 +1120,10 @@ pub async fn send_review_reminders(state: &AppState) -> AppResult<usize> {
         let carer_name = name_of(&users, Some(p.carer_id)).unwrap_or_default();
         let link = format!("{}/passports/{}", state.public_url(), p.id);
         for (who, side) in [(Some(p.carer_id), Side::Carer), (facts.manager_id, Side::Manager)] {
-            let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active) else { continue };
+            // Only a manager by role is the manager side (as in the policy): a line stored with
+            // another role must not even learn that the carer has a passport.
+            let is_side = |u: &&user::Model| side == Side::Carer || u.role == Role::Manager.as_str();
+            let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active).filter(is_side) else { continue };
             mail::enqueue(
                 &txn,
                 state,

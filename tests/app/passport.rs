@@ -728,7 +728,17 @@ async fn only_an_active_manager_of_the_organisation_can_become_a_carers_manager_
         expect(&ways_in(b, api, id).await, &[], &format!("{who} stored as manager"));
         let listed = api.get_json("/passports").await;
         assert!(listed.as_array().unwrap().iter().all(|p| p["id"] != id), "{who} sees it listed");
+        let r = api.post("/passports", json!({ "carer_id": carer.id })).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who} starts no passport through a stored line");
     }
+    // Nor does the review reminder go to such a "manager" (the line now holds the director).
+    app.clock.advance(chrono::Duration::days(360));
+    assert_eq!(carer_friendly::services::passport::send_review_reminders(&app.state).await.unwrap(), 1);
+    let to = |email: &str| {
+        format!("SELECT COUNT(*) FROM outbox WHERE recipient = '{email}' AND dedupe_key LIKE 'passport:{id}:review%'")
+    };
+    assert_eq!(count_rows(&app, &to("director@a.example")).await, 0);
+    assert_eq!(count_rows(&app, &to("carer@a.example")).await, 1);
 }
 
 #[tokio::test]
