@@ -282,13 +282,24 @@ pub struct TransferCode {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Either the signed file as downloaded, or a transfer code.
+/// Either the sealed file as exported with its passphrase, or a transfer code.
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct Import {
-    /// The signed file (GET /passports/{id}/export.json), as it is.
+    /// The sealed file (POST /passports/{id}/export.json), as it is.
     pub file: Option<serde_json::Value>,
+    /// The passphrase chosen when the file was exported.
+    pub passphrase: Option<String>,
+    /// Or a one-time transfer code.
     pub code: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Export {
+    /// A passphrase you choose (at least 12 characters); the file imports only with it. It is
+    /// not stored: without it the file cannot be opened, also not by us.
+    pub passphrase: String,
 }
 
 #[derive(Object)]
@@ -432,12 +443,13 @@ impl PassportApi {
         Ok(Json(Created { id: svc::create(&state, &auth.0, carer_id, content.into_draft()).await? }))
     }
 
-    /// Imports a passport from another organisation on this service (signed file or transfer
-    /// code); it starts as a draft for your new manager to confirm.
+    /// Imports a passport from another organisation on this service (the sealed file with its
+    /// passphrase, or a transfer code); it starts as a draft for your new manager to confirm.
+    /// Each file and code imports once.
     #[oai(path = "/passports/import", method = "post")]
     async fn import(&self, state: Data<&AppState>, auth: ApiAuth, body: Json<Import>) -> Result<Created> {
         let source = match (body.0.file, body.0.code) {
-            (Some(f), _) => ImportSource::File(f),
+            (Some(file), _) => ImportSource::File { file, passphrase: body.0.passphrase.unwrap_or_default() },
             (None, Some(c)) => ImportSource::Code(c),
             (None, None) => return Err(crate::error::AppError::invalid("file", "passport_file_invalid").into()),
         };
@@ -523,10 +535,17 @@ impl PassportApi {
         Ok(Attachment::new(bytes).attachment_type(AttachmentType::Attachment).filename("passport.pdf"))
     }
 
-    /// The signed file to take to another organisation on this service (the carer only).
-    #[oai(path = "/passports/:id/export.json", method = "get")]
-    async fn export_json(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<serde_json::Value> {
-        Ok(Json(svc::export_json(&state, &auth.0, id.0, Channel::Api).await?))
+    /// The file to take to another organisation on this service (the carer only), sealed with a
+    /// passphrase you choose: it imports once, and only with that passphrase.
+    #[oai(path = "/passports/:id/export.json", method = "post")]
+    async fn export_json(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<Export>,
+    ) -> Result<serde_json::Value> {
+        Ok(Json(svc::export_json(&state, &auth.0, id.0, &body.passphrase, Channel::Api).await?))
     }
 
     /// A one-time code to import the passport elsewhere on this service (the carer only).

@@ -4,6 +4,7 @@
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::role::Role;
 use crate::error::FieldError;
 
 /// Counts below this are never shown.
@@ -180,6 +181,56 @@ pub fn check_review_date(date: NaiveDate, today: NaiveDate) -> Result<NaiveDate,
     Ok(date)
 }
 
+/// Someone proposed as a carer's line manager, as the rule below needs to see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagerCandidate {
+    pub user_id: i64,
+    pub role: Option<Role>,
+    pub active: bool,
+    pub organisation_id: Option<i64>,
+}
+
+/// Only an active user with the manager role in the carer's own organisation can be the carer's
+/// manager, never the carer themselves: the manager reads the passport, so making an HR lead or a
+/// director "manager" would let them read what the carer did not share with them. `field` is the
+/// form field the refusal belongs to. Someone outside the organisation is "unknown", so the
+/// answer tells nothing about other organisations.
+pub fn check_manager(
+    carer_id: i64,
+    organisation_id: i64,
+    candidate: Option<&ManagerCandidate>,
+    field: &str,
+) -> Result<(), FieldError> {
+    let Some(c) = candidate.filter(|c| c.organisation_id == Some(organisation_id) && c.user_id != carer_id) else {
+        return Err(FieldError::new(field, "manager_unknown"));
+    };
+    if !c.active {
+        return Err(FieldError::new(field, "manager_inactive"));
+    }
+    if c.role != Some(Role::Manager) {
+        return Err(FieldError::new(field, "manager_role_required"));
+    }
+    Ok(())
+}
+
+/// Shortest passphrase that seals an exported passport file. The file may be copied anywhere, and
+/// the passphrase is all that stands between a copy and the carer's text.
+pub const MIN_PASSPHRASE: usize = 12;
+/// Longest passphrase accepted (the key derivation reads all of it).
+pub const MAX_PASSPHRASE: usize = 200;
+
+/// A passphrase the carer chooses for an exported file: long enough to resist guessing offline.
+pub fn check_passphrase(passphrase: &str) -> Result<(), FieldError> {
+    let n = passphrase.chars().count();
+    if n < MIN_PASSPHRASE {
+        return Err(FieldError::new("passphrase", "passphrase_too_short"));
+    }
+    if n > MAX_PASSPHRASE {
+        return Err(FieldError::new("passphrase", "passphrase_too_long"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +287,31 @@ mod tests {
         assert_eq!(next_review(today), NaiveDate::from_ymd_opt(2027, 3, 2).unwrap());
         assert!(check_review_date(today, today).is_err());
         assert!(check_review_date(next_review(today), today).is_ok());
+    }
+
+    #[test]
+    fn only_an_active_manager_of_the_same_organisation_can_be_a_carers_manager() {
+        let manager =
+            ManagerCandidate { user_id: 2, role: Some(Role::Manager), active: true, organisation_id: Some(1) };
+        assert_eq!(check_manager(10, 1, Some(&manager), "manager_id"), Ok(()));
+        let code = |c: Option<&ManagerCandidate>| check_manager(10, 1, c, "manager_id").map_err(|e| e.code);
+        for role in [Role::HrLead, Role::Director, Role::Employee, Role::Advisor, Role::Operator] {
+            assert_eq!(code(Some(&ManagerCandidate { role: Some(role), ..manager })), Err("manager_role_required"));
+        }
+        assert_eq!(code(Some(&ManagerCandidate { active: false, ..manager })), Err("manager_inactive"));
+        assert_eq!(code(Some(&ManagerCandidate { organisation_id: Some(2), ..manager })), Err("manager_unknown"));
+        assert_eq!(code(Some(&ManagerCandidate { organisation_id: None, ..manager })), Err("manager_unknown"));
+        assert_eq!(code(Some(&ManagerCandidate { user_id: 10, ..manager })), Err("manager_unknown"));
+        assert_eq!(code(None), Err("manager_unknown"));
+        let err = check_manager(10, 1, None, "to_manager_id").unwrap_err();
+        assert_eq!(err.field, "to_manager_id");
+    }
+
+    #[test]
+    fn a_passphrase_has_at_least_twelve_characters() {
+        assert!(check_passphrase("kort").is_err());
+        assert!(check_passphrase("elf tekens!").is_err());
+        assert!(check_passphrase("twaalf teken").is_ok());
+        assert_eq!(check_passphrase(&"x".repeat(201)).unwrap_err().code, "passphrase_too_long");
     }
 }

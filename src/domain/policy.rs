@@ -135,7 +135,9 @@ impl Actor {
         }
         if self.user_id == f.carer_id {
             Ok(Side::Carer)
-        } else if f.manager_id == Some(self.user_id) {
+        } else if f.manager_id == Some(self.user_id) && self.role == Role::Manager {
+            // The role is checked again here, not only when the line is set: a line set before
+            // the rule existed, or a role changed since, must not open the passport.
             Ok(Side::Manager)
         } else if self.role == Role::HrLead && f.hr_copy {
             Ok(Side::Hr)
@@ -158,6 +160,12 @@ impl Actor {
             Side::Carer => Ok(()),
             _ => Err(Denied::NotFound),
         }
+    }
+
+    /// Starting a passport for someone else: their line manager, who must hold the manager role
+    /// (a line stored with another role opens nothing). Anyone else is told it does not exist.
+    pub fn may_start_passport_for(&self, line_manager: Option<i64>) -> Result<(), Denied> {
+        if line_manager == Some(self.user_id) && self.role == Role::Manager { Ok(()) } else { Err(Denied::NotFound) }
     }
 
     /// Recording oneself as a carer: anyone who belongs to an organisation.
@@ -271,6 +279,17 @@ mod tests {
         ] {
             assert_eq!(other.may_read_passport(&f), Err(Denied::NotFound), "{other:?}");
         }
+        // HR or a director recorded as the carer's "manager" reads nothing through that line.
+        let hr_as_manager = PassportFacts { manager_id: Some(30), hr_copy: false, ..f };
+        assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_read_passport(&hr_as_manager), Err(Denied::NotFound));
+        let director_as_manager = PassportFacts { manager_id: Some(40), ..f };
+        assert_eq!(
+            who(40, Role::Director, Some(1), vec![]).may_read_passport(&director_as_manager),
+            Err(Denied::NotFound)
+        );
+        assert_eq!(who(20, Role::Manager, Some(1), vec![]).may_start_passport_for(Some(20)), Ok(()));
+        assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_start_passport_for(Some(30)), Err(Denied::NotFound));
+        assert_eq!(who(21, Role::Manager, Some(1), vec![]).may_start_passport_for(Some(20)), Err(Denied::NotFound));
         assert_eq!(who(30, Role::HrLead, Some(1), vec![]).may_edit_passport(&f), Err(Denied::NotFound));
         assert_eq!(who(20, Role::Manager, Some(1), vec![]).may_carry_passport(&f), Err(Denied::NotFound));
         assert_eq!(who(10, Role::Employee, Some(1), vec![]).may_carry_passport(&f), Ok(()));

@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
-    /// Forms that check or set a password (and cost an argon2 hash each).
+    /// Forms that check or set a password or passphrase (and cost an argon2 hash each).
     Password,
     /// Forms that send an e-mail to an address typed in by anyone.
     MailRequest,
@@ -30,7 +30,16 @@ pub enum Bucket {
 pub fn bucket(method: &Method, path: &str) -> Option<Bucket> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (&Method::POST, ["", "login"] | ["", "welcome", _] | ["", "password-reset", _]) => Some(Bucket::Password),
+        (
+            &Method::POST,
+            ["", "login"]
+            | ["", "welcome", _]
+            | ["", "password-reset", _]
+            | ["", "passport", "import"]
+            | ["", "passports", _, "transfer-code"]
+            | ["", "api", "v1", "passports", "import"]
+            | ["", "api", "v1", "passports", _, "export.json"],
+        ) => Some(Bucket::Password),
         (&Method::POST, ["", "password-reset"]) => Some(Bucket::MailRequest),
         (&Method::GET, ["", "verify", _]) => Some(Bucket::Verify),
         (_, ["", "api", "v1", ..]) => Some(Bucket::Api),
@@ -108,6 +117,8 @@ mod tests {
         assert_eq!(bucket(&Method::POST, "/login"), Some(Bucket::Password));
         assert_eq!(bucket(&Method::POST, "/password-reset/abc"), Some(Bucket::Password));
         assert_eq!(bucket(&Method::POST, "/password-reset"), Some(Bucket::MailRequest));
+        assert_eq!(bucket(&Method::POST, "/api/v1/passports/import"), Some(Bucket::Password));
+        assert_eq!(bucket(&Method::POST, "/passport/import"), Some(Bucket::Password));
         assert_eq!(bucket(&Method::GET, "/verify/ABC"), Some(Bucket::Verify));
         assert_eq!(bucket(&Method::DELETE, "/api/v1/tokens/3"), Some(Bucket::Api));
         assert_eq!(bucket(&Method::GET, "/login"), None);

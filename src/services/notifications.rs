@@ -29,10 +29,12 @@ pub enum Kind {
     RecognitionExpiry,
     AdvisorDigest,
     CustomMoment,
+    /// A carer's passport moved to another manager: the carer is always told.
+    PassportHandover,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::DayOfCarers,
         Kind::AppraisalCycle,
         Kind::ManagerBriefing,
@@ -42,6 +44,7 @@ impl Kind {
         Kind::RecognitionExpiry,
         Kind::AdvisorDigest,
         Kind::CustomMoment,
+        Kind::PassportHandover,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Kind {
             Kind::RecognitionExpiry => "recognition_expiry",
             Kind::AdvisorDigest => "advisor_digest",
             Kind::CustomMoment => "custom_moment",
+            Kind::PassportHandover => "passport_handover",
         }
     }
 
@@ -66,7 +70,9 @@ impl Kind {
     pub fn required_for(self, role: Role) -> bool {
         matches!(
             (role, self),
-            (Role::HrLead, Kind::RecognitionExpiry | Kind::ItemDue) | (Role::Manager, Kind::ManagerBriefing)
+            (Role::HrLead, Kind::RecognitionExpiry | Kind::ItemDue)
+                | (Role::Manager, Kind::ManagerBriefing)
+                | (_, Kind::PassportHandover)
         )
     }
 

@@ -1,35 +1,43 @@
 //! Working Carers Passports: consent, the passport with its versions and confirmations, who may
 //! read it (the policy decides), the access log, reviews and their reminders, handovers between
-//! managers, portability (PDF, a signed file, one-time transfer codes) and the aggregate figures
-//! that directors, advisors and HR see instead of people.
+//! managers, portability (PDF, a file sealed with the carer's passphrase, one-time transfer codes)
+//! and the aggregate figures that directors, advisors and HR see instead of people.
 //!
 //! Every read of a passport's content is logged; every change is recorded in the audit log under
 //! the subject `passport:<id>` or `carer:<user id>`, which the carer's withdrawal erases.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 
 use super::assessment::users_by_id;
 use super::audit::{self, Entry};
 use super::crypto;
+use super::notifications::{self, Kind, Notice};
+use super::passport_crypto::{SEAL_KDF, Sealed, open_with_passphrase, seal_with_passphrase};
 use crate::db::entities::{
-    audit_log, carer_consent, carer_statistic, organisation, outbox, passport, passport_access, passport_confirmation,
-    passport_handover, passport_review_reminder, passport_transfer_code, passport_version, reporting_line, user,
+    audit_log, carer_consent, carer_statistic, notification, organisation, outbox, passport, passport_access,
+    passport_confirmation, passport_file_import, passport_handover, passport_review_reminder, passport_transfer_code,
+    passport_version, reporting_line, user,
 };
 use crate::db::write_txn;
 use crate::domain::passport::{self as rules, Content, Count, Side, State};
 use crate::domain::policy::{Actor, PassportFacts};
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::mail;
 use crate::state::AppState;
 
 /// How long a transfer code works.
 pub const TRANSFER_CODE_DAYS: i64 = 7;
-/// The format name inside an exported file.
+/// The format name of the passport as it travels (inside a sealed file or a transfer code).
 pub const EXPORT_FORMAT: &str = "carer-friendly-passport/1";
+/// The format name of an exported file: the passport sealed with the carer's passphrase.
+pub const SEALED_FORMAT: &str = "carer-friendly-passport/2";
 
 /// How a passport was reached, for the access log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +175,10 @@ async fn erase_passport(db: &impl ConnectionTrait, id: i64) -> AppResult<()> {
         .exec(db)
         .await?;
     outbox::Entity::delete_many().filter(outbox::Column::DedupeKey.starts_with(mail_key(id, ""))).exec(db).await?;
+    notification::Entity::delete_many()
+        .filter(notification::Column::DedupeKey.starts_with(mail_key(id, "")))
+        .exec(db)
+        .await?;
     audit_log::Entity::delete_many().filter(audit_log::Column::Subject.eq(subject(id))).exec(db).await?;
     passport::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
@@ -496,10 +508,17 @@ pub struct AccessEntry {
     pub at: DateTime<Utc>,
 }
 
-/// Who read the passport when: for the carer only.
-pub async fn access_log(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec<AccessEntry>> {
+/// Whether this user may take the passport away (sealed file, transfer code, access log): the
+/// carer alone; anyone else gets `NotFound`.
+pub async fn may_carry(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
     let p = passport::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?;
     actor.may_carry_passport(&facts_of(&state.db, &p).await?)?;
+    Ok(())
+}
+
+/// Who read the passport when: for the carer only.
+pub async fn access_log(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec<AccessEntry>> {
+    may_carry(state, actor, id).await?;
     let rows = passport_access::Entity::find()
         .filter(passport_access::Column::PassportId.eq(id))
         .order_by_desc(passport_access::Column::CreatedAt)
@@ -565,9 +584,7 @@ pub async fn create(state: &AppState, actor: &Actor, carer_id: Option<i64>, draf
         .ok_or(AppError::NotFound)?;
     if carer.id != actor.user_id {
         let line = reporting_line::Entity::find().filter(reporting_line::Column::UserId.eq(carer.id)).one(&txn).await?;
-        if line.and_then(|l| l.manager_id) != Some(actor.user_id) {
-            return Err(AppError::NotFound);
-        }
+        actor.may_start_passport_for(line.and_then(|l| l.manager_id))?;
     }
     let consent = carer_consent::Entity::find().filter(carer_consent::Column::UserId.eq(carer.id)).one(&txn).await?;
     if consent.is_none() {
@@ -805,14 +822,30 @@ pub async fn set_reporting_line(
     }
     let txn = write_txn(&state.db).await?;
     let person = member(&txn, org, user_id).await?.ok_or(AppError::NotFound)?;
-    if let Some(m) = manager_id
-        && (m == person.id || member(&txn, org, m).await?.is_none())
-    {
-        return Err(AppError::invalid("manager_id", "manager_unknown"));
+    if let Some(m) = manager_id {
+        check_manager(&txn, org, person.id, m, "manager_id").await?;
     }
     move_line(state, &txn, actor, org, person.id, manager_id, department, "manager_changed").await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The manager rule (domain) applied to a stored user; `not_id` is the one person who cannot be
+/// chosen (the carer, or the leaving manager in a handover).
+async fn check_manager(
+    db: &impl ConnectionTrait,
+    org: i64,
+    not_id: i64,
+    manager_id: i64,
+    field: &str,
+) -> AppResult<()> {
+    let candidate = user::Entity::find_by_id(manager_id).one(db).await?.map(|u| rules::ManagerCandidate {
+        user_id: u.id,
+        role: Role::parse(&u.role),
+        active: u.active,
+        organisation_id: u.organisation_id,
+    });
+    rules::check_manager(not_id, org, candidate.as_ref(), field).map_err(|e| AppError::Invalid(vec![e]))
 }
 
 async fn member(db: &impl ConnectionTrait, org: i64, id: i64) -> AppResult<Option<user::Model>> {
@@ -884,22 +917,23 @@ async fn move_line(
         },
     )
     .await?;
+    // The carer is told in the same transaction that hands the passport over, so the message
+    // (inbox and e-mail, in the carer's language) exists before the new manager can read.
     let users = users_by_id(db, [user_id].into_iter().chain(old_manager).chain(manager_id)).await?;
     if let Some(carer) = users.get(&user_id) {
-        mail::enqueue(
+        notifications::notify(
             db,
             state,
-            mail::Message {
-                template: "passport_handover",
-                to: &carer.email,
-                lang: &carer.locale,
-                context: minijinja::context! {
-                    name => carer.name.clone(),
+            Notice {
+                to: carer,
+                kind: Kind::PassportHandover,
+                organisation_id: Some(org),
+                params: minijinja::context! {
                     from_manager => name_of(&users, old_manager),
                     to_manager => name_of(&users, manager_id),
-                    link => format!("{}/passports/{}", state.public_url(), p.id),
                 },
-                dedupe_key: Some(mail_key(p.id, &format!("handover:{}", h.id))),
+                link: Some(format!("{}/passports/{}", state.public_url(), p.id)),
+                dedupe_key: mail_key(p.id, &format!("handover:{}", h.id)),
             },
         )
         .await?;
@@ -915,9 +949,7 @@ pub async fn hand_over_all(state: &AppState, actor: &Actor, org: i64, from: i64,
     if member(&txn, org, from).await?.is_none() && !is_former_member(&txn, org, from).await? {
         return Err(AppError::invalid("from_manager_id", "manager_unknown"));
     }
-    if from == to || member(&txn, org, to).await?.is_none() {
-        return Err(AppError::invalid("to_manager_id", "manager_unknown"));
-    }
+    check_manager(&txn, org, from, to, "to_manager_id").await?;
     let lines = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganisationId.eq(org))
         .filter(reporting_line::Column::ManagerId.eq(from))
@@ -1088,7 +1120,10 @@ pub async fn send_review_reminders(state: &AppState) -> AppResult<usize> {
         let carer_name = name_of(&users, Some(p.carer_id)).unwrap_or_default();
         let link = format!("{}/passports/{}", state.public_url(), p.id);
         for (who, side) in [(Some(p.carer_id), Side::Carer), (facts.manager_id, Side::Manager)] {
-            let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active) else { continue };
+            // Only a manager by role is the manager side (as in the policy): a line stored with
+            // another role must not even learn that the carer has a passport.
+            let is_side = |u: &&user::Model| side == Side::Carer || u.role == Role::Manager.as_str();
+            let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active).filter(is_side) else { continue };
             mail::enqueue(
                 &txn,
                 state,
@@ -1114,16 +1149,8 @@ pub async fn send_review_reminders(state: &AppState) -> AppResult<usize> {
 // ---------------------------------------------------------------------------------------------
 // Portability: PDF, signed file, transfer codes, import
 
-/// The signed file: `passport` is what travels, `signature` an HMAC-SHA256 (with this
-/// installation's secret) of its canonical JSON (keys sorted, no spaces).
-pub async fn export_json(state: &AppState, actor: &Actor, id: i64, channel: Channel) -> AppResult<serde_json::Value> {
-    let (p, facts, side) = readable(&state.db, actor, id).await?;
-    actor.may_carry_passport(&facts)?;
-    let doc = export_document(state, &p).await?;
-    log_access(&state.db, state.now(), p.id, actor, side, "export_json", channel).await?;
-    Ok(doc)
-}
-
+/// The passport as it travels (inside a sealed file or a transfer code): `passport` with the
+/// text, `signature` an HMAC-SHA256 (with this installation's secret) of its canonical JSON.
 async fn export_document(state: &AppState, p: &passport::Model) -> AppResult<serde_json::Value> {
     let v = version_row(&state.db, p.id, p.current_version).await?;
     let content = decrypt_content(state, &v)?;
@@ -1149,6 +1176,84 @@ async fn export_document(state: &AppState, p: &passport::Model) -> AppResult<ser
     });
     let signature = crypto::sign(&state.secret, &canonical_json(&body));
     Ok(serde_json::json!({ "passport": body, "signature": signature }))
+}
+
+/// The file a carer takes to another organisation (another account, on this service). The
+/// passport is sealed with a passphrase the carer chooses here: whoever imports the file must
+/// know it, so a copy of the file in someone else's hands is useless to them. The carer's
+/// identity across accounts is that knowledge, not an e-mail address. A random `id` lets each
+/// file import once; `signature` (HMAC with this installation's secret) shows it was made here
+/// and not changed.
+pub async fn export_json(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    passphrase: &str,
+    channel: Channel,
+) -> AppResult<serde_json::Value> {
+    let (p, facts, side) = readable(&state.db, actor, id).await?;
+    actor.may_carry_passport(&facts)?;
+    rules::check_passphrase(passphrase).map_err(|e| AppError::Invalid(vec![e]))?;
+    let doc = export_document(state, &p).await?;
+    let file_id = crypto::random_token();
+    let (phrase, context) = (passphrase.to_string(), sealed_context(&file_id));
+    let sealed = blocking(move || seal_with_passphrase(&phrase, doc.to_string().as_bytes(), &context))
+        .await?
+        .map_err(AppError::internal)?;
+    let mut file = serde_json::json!({
+        "format": SEALED_FORMAT,
+        "id": file_id,
+        "kdf": SEAL_KDF,
+        "salt": B64.encode(&sealed.salt),
+        "nonce": B64.encode(&sealed.nonce),
+        "sealed": B64.encode(&sealed.ciphertext),
+    });
+    file["signature"] = serde_json::Value::String(crypto::sign(&state.secret, &canonical_json(&file)));
+    log_access(&state.db, state.now(), p.id, actor, side, "export_json", channel).await?;
+    Ok(file)
+}
+
+/// Associated data of a sealed file: its parts cannot be moved into another file.
+fn sealed_context(file_id: &str) -> String {
+    format!("{SEALED_FORMAT}:{file_id}")
+}
+
+/// Key derivation is slow on purpose; it runs beside the request handlers, not on them.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(AppError::internal)
+}
+
+/// What a sealed file holds once opened with its passphrase.
+struct OpenedFile {
+    id: String,
+    content: Content,
+    review: Option<NaiveDate>,
+}
+
+/// Checks the signature and opens the file with the passphrase. A wrong passphrase is told
+/// apart from a file that is not ours, so the carer knows what to try again.
+async fn open_file(state: &AppState, file: &serde_json::Value, passphrase: &str) -> AppResult<OpenedFile> {
+    let bad = || AppError::invalid("file", "passport_file_invalid");
+    let mut unsigned = file.as_object().cloned().ok_or_else(bad)?;
+    let signature = unsigned.remove("signature").and_then(|s| s.as_str().map(String::from)).ok_or_else(bad)?;
+    let unsigned = serde_json::Value::Object(unsigned);
+    if !crypto::verify_signature(&state.secret, &canonical_json(&unsigned), &signature) {
+        return Err(bad());
+    }
+    let text = |key: &str| unsigned.get(key).and_then(|v| v.as_str()).map(String::from).ok_or_else(bad);
+    if text("format")? != SEALED_FORMAT || text("kdf")? != SEAL_KDF {
+        return Err(bad());
+    }
+    let bytes = |key: &str| text(key).and_then(|t| B64.decode(t).map_err(|_| bad()));
+    let sealed = Sealed { salt: bytes("salt")?, nonce: bytes("nonce")?, ciphertext: bytes("sealed")? };
+    let id = text("id")?;
+    let (phrase, context) = (passphrase.to_string(), sealed_context(&id));
+    let plain = blocking(move || open_with_passphrase(&phrase, &sealed, &context))
+        .await?
+        .map_err(|_| AppError::invalid("passphrase", "passphrase_wrong"))?;
+    let doc: serde_json::Value = serde_json::from_slice(&plain).map_err(|_| bad())?;
+    let (content, review) = verify_document(state, &doc)?;
+    Ok(OpenedFile { id, content, review })
 }
 
 /// JSON with object keys sorted and no whitespace, so the signature does not depend on how the
@@ -1247,39 +1352,30 @@ fn normalise_code(code: &str) -> String {
 }
 
 pub enum ImportSource {
-    /// The signed file, as exported.
-    File(serde_json::Value),
-    /// A one-time transfer code.
+    /// The sealed file, as exported, with the passphrase the carer chose for it.
+    File { file: serde_json::Value, passphrase: String },
+    /// A one-time transfer code: holding it is the proof.
+    Code(String),
+}
+
+enum Opened {
+    File(OpenedFile),
     Code(String),
 }
 
 /// Imports a passport at the carer's (new) organisation: a draft for the new manager to confirm.
+/// A file imports only with its passphrase, a code only while unused, and each only once.
 pub async fn import(state: &AppState, actor: &Actor, source: ImportSource) -> AppResult<i64> {
     let org = actor.may_be_carer()?;
+    // The file is opened before the write transaction: its key derivation takes a moment, and a
+    // file that does not open writes nothing.
+    let opened = match source {
+        ImportSource::File { file, passphrase } => Opened::File(open_file(state, &file, &passphrase).await?),
+        ImportSource::Code(code) => Opened::Code(code),
+    };
     let now = state.now();
     let txn = write_txn(&state.db).await?;
-    let (content, review) = match source {
-        ImportSource::File(doc) => verify_document(state, &doc)?,
-        ImportSource::Code(code) => {
-            let code_hash = crypto::hash_token(&normalise_code(&code));
-            let row = passport_transfer_code::Entity::find()
-                .filter(passport_transfer_code::Column::CodeHash.eq(code_hash.clone()))
-                .one(&txn)
-                .await?
-                .filter(|r| r.used_at.is_none() && r.expires_at > now)
-                .ok_or_else(|| AppError::invalid("code", "transfer_code_invalid"))?;
-            let plain = state
-                .passport_keys
-                .decrypt(&row.payload, &format!("transfer:{code_hash}"))
-                .map_err(AppError::internal)?;
-            let doc: serde_json::Value = serde_json::from_slice(&plain).map_err(AppError::internal)?;
-            let mut a: passport_transfer_code::ActiveModel = row.into();
-            a.used_at = Set(Some(now));
-            a.update(&txn).await?;
-            verify_document(state, &doc)?
-        }
-    };
-    let content = content.parse().map_err(AppError::Invalid)?;
+    // Checked before the file or code is used up, so that a refusal leaves it usable.
     if carer_consent::Entity::find().filter(carer_consent::Column::UserId.eq(actor.user_id)).one(&txn).await?.is_none()
     {
         return Err(AppError::invalid("consent", "carer_consent_required"));
@@ -1287,6 +1383,50 @@ pub async fn import(state: &AppState, actor: &Actor, source: ImportSource) -> Ap
     if passport::Entity::find().filter(passport::Column::CarerId.eq(actor.user_id)).one(&txn).await?.is_some() {
         return Err(AppError::Conflict("you already have a passport here".into()));
     }
+    let (content, review) = match opened {
+        Opened::File(f) => {
+            // The unique key makes "once" hold also for two imports at the same moment.
+            let recorded = passport_file_import::Entity::insert(passport_file_import::ActiveModel {
+                file_hash: Set(crypto::hash_token(&f.id)),
+                imported_at: Set(now),
+                ..Default::default()
+            })
+            .on_conflict(OnConflict::column(passport_file_import::Column::FileHash).do_nothing().to_owned())
+            .exec_without_returning(&txn)
+            .await?;
+            if recorded == 0 {
+                return Err(AppError::invalid("file", "passport_file_used"));
+            }
+            (f.content, f.review)
+        }
+        Opened::Code(code) => {
+            let invalid = || AppError::invalid("code", "transfer_code_invalid");
+            let code_hash = crypto::hash_token(&normalise_code(&code));
+            let row = passport_transfer_code::Entity::find()
+                .filter(passport_transfer_code::Column::CodeHash.eq(code_hash.clone()))
+                .one(&txn)
+                .await?
+                .filter(|r| r.used_at.is_none() && r.expires_at > now)
+                .ok_or_else(invalid)?;
+            // Used up only if still unused at this moment: two imports racing get one passport.
+            let used = passport_transfer_code::Entity::update_many()
+                .col_expr(passport_transfer_code::Column::UsedAt, Expr::value(now))
+                .filter(passport_transfer_code::Column::Id.eq(row.id))
+                .filter(passport_transfer_code::Column::UsedAt.is_null())
+                .exec(&txn)
+                .await?;
+            if used.rows_affected != 1 {
+                return Err(invalid());
+            }
+            let plain = state
+                .passport_keys
+                .decrypt(&row.payload, &format!("transfer:{code_hash}"))
+                .map_err(AppError::internal)?;
+            let doc: serde_json::Value = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+            verify_document(state, &doc)?
+        }
+    };
+    let content = content.parse().map_err(AppError::Invalid)?;
     let today = now.date_naive();
     let review = review.filter(|d| rules::check_review_date(*d, today).is_ok()).unwrap_or(rules::next_review(today));
     let id =

@@ -301,36 +301,67 @@ pub async fn export_pdf(
         .body(bytes))
 }
 
+/// The file is sealed with a passphrase, so it is made by the form on the passport page (a POST
+/// to the transfer-code route); this address leads the carer there.
 #[handler]
 pub async fn export_json(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
-    let doc = svc::export_json(&state, &v.actor, id, Channel::Page).await?;
-    let body = serde_json::to_string_pretty(&doc).map_err(AppError::internal)?;
-    Ok(Response::builder()
-        .content_type("application/json")
-        .header(header::CONTENT_DISPOSITION, "attachment; filename=\"passport.json\"")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(body))
+    svc::may_carry(&state, &v.actor, id).await?;
+    Ok(redirect(&format!("/passports/{id}#carry")))
 }
 
+#[derive(Deserialize)]
+pub struct CarryForm {
+    /// Present when the carer asks for the sealed file instead of a transfer code.
+    passphrase: Option<String>,
+    #[serde(default)]
+    passphrase_again: String,
+}
+
+/// Taking the passport elsewhere: a one-time transfer code, or (with a passphrase) the sealed file.
 #[handler]
 pub async fn transfer_code(
     req: &Request,
     state: Data<&AppState>,
     v: Viewer,
     Path(id): Path<i64>,
+    Form(f): Form<CarryForm>,
 ) -> poem::Result<Response> {
-    let (code, expires_at) = svc::create_transfer_code(&state, &v.actor, id, Channel::Page).await?;
-    let ctx = minijinja::context! { transfer_code => code, transfer_expires => expires_at };
-    passport_page(&state, req, &v, id, None, StatusCode::OK, ctx).await
+    let Some(passphrase) = f.passphrase else {
+        let (code, expires_at) = svc::create_transfer_code(&state, &v.actor, id, Channel::Page).await?;
+        let ctx = minijinja::context! { transfer_code => code, transfer_expires => expires_at };
+        return passport_page(&state, req, &v, id, None, StatusCode::OK, ctx).await;
+    };
+    let result = if passphrase != f.passphrase_again {
+        Err(AppError::invalid("passphrase_again", "passphrase_mismatch"))
+    } else {
+        svc::export_json(&state, &v.actor, id, &passphrase, Channel::Page).await
+    };
+    match result {
+        Ok(doc) => {
+            let body = serde_json::to_string_pretty(&doc).map_err(AppError::internal)?;
+            Ok(Response::builder()
+                .content_type("application/json")
+                .header(header::CONTENT_DISPOSITION, "attachment; filename=\"passport.json\"")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(body))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let lang = session::lang(req, Some(&v));
+            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
+            passport_page(&state, req, &v, id, None, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Import: a multipart form with the signed file, or a transfer code.
+/// Import: a multipart form with the sealed file and its passphrase, or a transfer code.
 #[handler]
 pub async fn import(req: &Request, state: Data<&AppState>, v: Viewer, mut mp: Multipart) -> poem::Result<Response> {
-    let (mut code, mut file) = (String::new(), Vec::new());
+    let (mut code, mut passphrase, mut file) = (String::new(), String::new(), Vec::new());
     while let Some(field) = mp.next_field().await? {
         match field.name().unwrap_or_default() {
             "code" => code = field.text().await?,
+            "passphrase" => passphrase = field.text().await?,
             "file" => {
                 let mut reader = field.into_async_read().take(MAX_IMPORT_BYTES as u64 + 1);
                 reader.read_to_end(&mut file).await.map_err(AppError::internal)?;
@@ -343,7 +374,7 @@ pub async fn import(req: &Request, state: Data<&AppState>, v: Viewer, mut mp: Mu
     }
     let source = if !file.is_empty() {
         match serde_json::from_slice(&file) {
-            Ok(doc) => Ok(ImportSource::File(doc)),
+            Ok(file) => Ok(ImportSource::File { file, passphrase }),
             Err(_) => Err(AppError::invalid("file", "passport_file_invalid")),
         }
     } else if !code.trim().is_empty() {
@@ -415,7 +446,9 @@ pub async fn set_line(
     let user = parse_id(&f.user_id).ok_or(AppError::NotFound)?;
     let result =
         svc::set_reporting_line(&state, &v.actor, org, user, parse_id(&f.manager_id), Some(f.department.clone())).await;
-    figures_result(&state, req, &v, org, result.map(|_| minijinja::context! { saved => true })).await
+    // The refusal is shown at the manager field of the row that was sent.
+    let row = minijinja::context! { line_user => user };
+    figures_result(&state, req, &v, org, result.map(|_| minijinja::context! { saved => true }), row).await
 }
 
 #[derive(Deserialize)]
@@ -434,7 +467,8 @@ pub async fn hand_over_all(
 ) -> poem::Result<Response> {
     let (from, to) = (parse_id(&f.from_manager_id).unwrap_or(-1), parse_id(&f.to_manager_id).unwrap_or(-1));
     let result = svc::hand_over_all(&state, &v.actor, org, from, to).await;
-    figures_result(&state, req, &v, org, result.map(|n| minijinja::context! { handed_over => n })).await
+    let ctx = minijinja::context! {};
+    figures_result(&state, req, &v, org, result.map(|n| minijinja::context! { handed_over => n }), ctx).await
 }
 
 async fn figures_result(
@@ -443,12 +477,13 @@ async fn figures_result(
     v: &Viewer,
     org: i64,
     result: Result<minijinja::Value, AppError>,
+    on_error: minijinja::Value,
 ) -> poem::Result<Response> {
     match result {
         Ok(ctx) => figures_page(state, req, v, org, StatusCode::OK, ctx).await,
         Err(AppError::Invalid(errors)) => {
             let lang = session::lang(req, Some(v));
-            let ctx = minijinja::context! { errors => field_errors(state, lang, &errors) };
+            let ctx = minijinja::context! { errors => field_errors(state, lang, &errors), ..on_error };
             figures_page(state, req, v, org, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
         }
         Err(e) => Err(e.into()),

@@ -10,6 +10,7 @@ use super::helpers::*;
 const SITUATION: &str = "Mijn moeder heeft Parkinson en woont alleen";
 const PHONE: &str = "Telefoon aan tijdens diensten voor de thuiszorg";
 const SUPPORT: &str = "Steunpunt Mantelzorg Utrecht";
+const PASSPHRASE: &str = "paarse olifant op de fiets";
 
 struct Person {
     id: i64,
@@ -79,6 +80,25 @@ async fn confirm(api: &ApiClient, id: i64) -> Value {
     r.json().await.unwrap()
 }
 
+/// The carer's sealed file, exported through the API with `PASSPHRASE`.
+async fn export_file(carer: &Person, id: i64) -> Value {
+    let r = carer.api.post(&format!("/passports/{id}/export.json"), json!({ "passphrase": PASSPHRASE })).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+/// The field codes of a 422 answer from the API.
+async fn field_codes(r: reqwest::Response) -> Vec<(String, String)> {
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+        .collect()
+}
+
 async fn count_rows(app: &TestApp, sql: &str) -> i64 {
     let db = &app.state.db;
     let row =
@@ -101,18 +121,24 @@ async fn ways_in(browser: &Browser, api: &ApiClient, id: i64) -> Vec<(String, St
         format!("/passports/{id}"),
         format!("/passports/{id}/versions/1"),
         format!("/passports/{id}/export.pdf"),
-        format!("/passports/{id}/export.json"),
         format!("/passports/{id}/access-log"),
     ] {
         out.push((format!("api {path}"), api.get(&path).await.status()));
     }
+    let path = format!("/passports/{id}/export.json");
+    out.push((format!("api {path}"), api.post(&path, json!({ "passphrase": PASSPHRASE })).await.status()));
     out
 }
 
-/// Exactly the `allowed` ways succeed; every other way answers 404.
+/// Exactly the `allowed` ways succeed; every other way answers 404. The page address of the
+/// sealed file leads the carer to the form that makes it.
 fn expect(ways: &[(String, StatusCode)], allowed: &[String], who: &str) {
     for (way, status) in ways {
-        let want = if allowed.contains(way) { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        let want = match allowed.contains(way) {
+            true if way.starts_with("page") && way.ends_with("export.json") => StatusCode::SEE_OTHER,
+            true => StatusCode::OK,
+            false => StatusCode::NOT_FOUND,
+        };
         assert_eq!(*status, want, "{who}: {way}");
     }
 }
@@ -175,8 +201,12 @@ async fn only_the_carer_their_manager_and_consented_hr_read_a_passport_everyone_
         [format!("/passports/{id}"), format!("/passports/{id}/export.pdf"), format!("/passports/{id}/export.json")]
     {
         assert_eq!(advisor.get(&path).await.status(), StatusCode::NOT_FOUND, "advisor page {path}");
-        assert_eq!(s.advisor.get(&path).await.status(), StatusCode::NOT_FOUND, "advisor api {path}");
     }
+    for (way, status) in ways_in(&advisor, &s.advisor, id).await.into_iter().filter(|(w, _)| w.starts_with("api")) {
+        assert_eq!(status, StatusCode::NOT_FOUND, "advisor {way}");
+    }
+    let r = s.advisor.post(&format!("/passports/{id}/transfer-codes"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "advisor transfer code");
     // Writes from outsiders are 404 too, and change nothing.
     let r = director.api.post(&format!("/passports/{id}/confirmations"), json!({ "version": 1 })).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -354,17 +384,17 @@ async fn a_passport_moves_with_a_new_manager_and_travels_to_another_organisation
     assert_eq!(first.api.get(&format!("/passports/{id}")).await.status(), StatusCode::OK);
 
     // Export at A; import at B, where the same person has a new account and manager.
-    let file = carer.api.get_json(&format!("/passports/{id}/export.json")).await;
+    let file = export_file(&carer, id).await;
     assert!(file["signature"].as_str().is_some());
     let new_self = person(&app, &b, "carla@b.example", "Carla Carer", "employee").await;
     let new_manager = person(&app, &b, "manager@b.example", "Bea Manager", "manager").await;
     set_manager(&b, new_self.id, Some(new_manager.id), "Wonen").await;
     let mut tampered = file.clone();
-    tampered["passport"]["situation"] = json!("Iets anders");
+    tampered["nonce"] = json!("AAAAAAAAAAAAAAAA");
     consent(&new_self, false, false).await;
-    let r = new_self.api.post("/passports/import", json!({ "file": tampered })).await;
+    let r = new_self.api.post("/passports/import", json!({ "file": tampered, "passphrase": PASSPHRASE })).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a changed file is refused");
-    let r = new_self.api.post("/passports/import", json!({ "file": file })).await;
+    let r = new_self.api.post("/passports/import", json!({ "file": file, "passphrase": PASSPHRASE })).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let imported = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let draft = new_manager.api.get_json(&format!("/passports/{imported}")).await;
@@ -573,4 +603,274 @@ async fn rotating_the_passport_key_re_encrypts_everything_so_the_old_key_is_no_l
     assert!(only_new.is_current(&stored));
     let plain = only_new.decrypt(&stored, &format!("passport_version:{id}:1")).unwrap();
     assert!(String::from_utf8(plain).unwrap().contains(SITUATION));
+}
+
+/// The manager of `carer` as stored, read from the table itself.
+async fn stored_manager(app: &TestApp, carer: i64) -> i64 {
+    count_rows(app, &format!("SELECT COALESCE(manager_id, 0) FROM reporting_lines WHERE user_id = {carer}")).await
+}
+
+#[tokio::test]
+async fn only_an_active_manager_of_the_organisation_can_become_a_carers_manager_by_page_or_api() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg A", "a").await;
+    let other_org = app.organisation_with_people("Zorg B", "b").await;
+    let carer = person(&app, &s, "carer@a.example", "Carla Carer", "employee").await;
+    let manager = person(&app, &s, "manager@a.example", "Max Manager", "manager").await;
+    let director = person(&app, &s, "director@a.example", "Dirk Director", "director").await;
+    let colleague = person(&app, &s, "colleague@a.example", "Cor Colleague", "employee").await;
+    let foreign_manager = person(&app, &other_org, "manager@b.example", "Bea Manager", "manager").await;
+    let leaver = person(&app, &s, "leaver@a.example", "Lea Leaver", "manager").await;
+    set_manager(&s, carer.id, Some(manager.id), "Zorg").await;
+    // The carer does not share the passport with HR.
+    consent(&carer, false, false).await;
+    let id = start_passport(&carer).await;
+    app.state
+        .db
+        .execute_unprepared(&format!("UPDATE users SET active = false WHERE id = {}", leaver.id))
+        .await
+        .unwrap();
+    let hr_id = s.hr_api.get_json("/me").await["id"].as_i64().unwrap();
+    let advisor_id = s.advisor.get_json("/me").await["id"].as_i64().unwrap();
+    let operator = app.login_as("operator@example.org").await;
+    let operator_api = operator.api_token("op").await;
+    let operator_id = operator_api.get_json("/me").await["id"].as_i64().unwrap();
+
+    let lines = format!("/organisations/{}/reporting-lines", s.org_id);
+    let handovers = format!("/organisations/{}/handovers", s.org_id);
+    let figures_page = format!("/organisations/{}/passports", s.org_id);
+    let role = ("manager_role_required", "Alleen iemand met de rol leidinggevende");
+    let unknown = ("manager_unknown", "Kies een leidinggevende uit deze organisatie");
+    let inactive = ("manager_inactive", "geen actief account meer");
+    let candidates = [
+        ("HR lead", hr_id, role),
+        ("director", director.id, role),
+        ("advisor", advisor_id, unknown),
+        ("operator", operator_id, unknown),
+        ("another employee", colleague.id, role),
+        ("manager of another organisation", foreign_manager.id, unknown),
+        ("deactivated manager", leaver.id, inactive),
+        ("the carer themselves", carer.id, unknown),
+    ];
+    for (who, candidate, (code, message)) in candidates {
+        // In a handover the one who cannot be chosen is the leaving manager; the carer is an
+        // employee like any other there.
+        let (handover_code, handover_message) = if candidate == carer.id { role } else { (code, message) };
+        // HR makes them the carer's manager: by API and by page.
+        let r = put(&s.hr_api, &format!("{lines}/{}", carer.id), json!({ "manager_id": candidate })).await;
+        assert_eq!(field_codes(r).await, [("manager_id".to_string(), code.to_string())], "{who}: API");
+        let cid = candidate.to_string();
+        let carer_id = carer.id.to_string();
+        let r =
+            s.hr.submit(&figures_page, &lines, &[("user_id", &carer_id), ("manager_id", &cid), ("department", "Zorg")])
+                .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{who}: page");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(message), "{who}: the message on the page");
+        assert!(html.contains(&format!("id=\"manager-{}-error\"", carer.id)), "{who}: the message at the field");
+        // HR hands all of the manager's people over to them: by API and by page.
+        let r = s.hr_api.post(&handovers, json!({ "from_manager_id": manager.id, "to_manager_id": candidate })).await;
+        let want = [("to_manager_id".to_string(), handover_code.to_string())];
+        assert_eq!(field_codes(r).await, want, "{who}: handover API");
+        let from = manager.id.to_string();
+        let r = s.hr.submit(&figures_page, &handovers, &[("from_manager_id", &from), ("to_manager_id", &cid)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{who}: handover page");
+        assert!(r.text().await.unwrap().contains(handover_message), "{who}: handover page message");
+        assert_eq!(stored_manager(&app, carer.id).await, manager.id, "{who}: nothing changed");
+    }
+
+    // Nobody but HR sets a line at all, not even their own: 403 inside, 404 outside.
+    for (who, b, api, own, want) in [
+        ("director", &director.browser, &director.api, director.id, StatusCode::FORBIDDEN),
+        ("another employee", &colleague.browser, &colleague.api, colleague.id, StatusCode::FORBIDDEN),
+        ("the manager", &manager.browser, &manager.api, manager.id, StatusCode::FORBIDDEN),
+        ("operator", &operator, &operator_api, operator_id, StatusCode::FORBIDDEN),
+        (
+            "manager of another organisation",
+            &foreign_manager.browser,
+            &foreign_manager.api,
+            foreign_manager.id,
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = put(api, &format!("{lines}/{}", carer.id), json!({ "manager_id": own })).await;
+        assert!([StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&r.status()), "{who}: API {}", r.status());
+        let r = b
+            .submit("/passport", &lines, &[("user_id", &carer.id.to_string()), ("manager_id", &own.to_string())])
+            .await;
+        assert!([want, StatusCode::NOT_FOUND].contains(&r.status()), "{who}: page {}", r.status());
+        let r = api.post(&handovers, json!({ "from_manager_id": manager.id, "to_manager_id": own })).await;
+        assert!([StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&r.status()), "{who}: handover");
+    }
+    assert_eq!(stored_manager(&app, carer.id).await, manager.id);
+
+    // And then none of them reads the passport, by page or API.
+    for (who, b, api) in [
+        ("HR lead without the carer's consent", &s.hr, &s.hr_api),
+        ("director", &director.browser, &director.api),
+        ("another employee", &colleague.browser, &colleague.api),
+        ("operator", &operator, &operator_api),
+        ("manager of another organisation", &foreign_manager.browser, &foreign_manager.api),
+    ] {
+        expect(&ways_in(b, api, id).await, &[], who);
+    }
+    for path in [format!("/passports/{id}"), format!("/passports/{id}/export.pdf")] {
+        assert_eq!(s.advisor.get(&path).await.status(), StatusCode::NOT_FOUND, "advisor {path}");
+    }
+    assert_eq!(leaver.api.get(&format!("/passports/{id}")).await.status(), StatusCode::UNAUTHORIZED, "deactivated");
+
+    // A line stored before this rule (an HR lead or director as "manager") opens nothing either.
+    for (who, b, api, uid) in
+        [("HR lead", &s.hr, &s.hr_api, hr_id), ("director", &director.browser, &director.api, director.id)]
+    {
+        let sql = format!("UPDATE reporting_lines SET manager_id = {uid} WHERE user_id = {}", carer.id);
+        app.state.db.execute_unprepared(&sql).await.unwrap();
+        expect(&ways_in(b, api, id).await, &[], &format!("{who} stored as manager"));
+        let listed = api.get_json("/passports").await;
+        assert!(listed.as_array().unwrap().iter().all(|p| p["id"] != id), "{who} sees it listed");
+        let r = api.post("/passports", json!({ "carer_id": carer.id })).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who} starts no passport through a stored line");
+    }
+    // Nor does the review reminder go to such a "manager" (the line now holds the director).
+    app.clock.advance(chrono::Duration::days(360));
+    assert_eq!(carer_friendly::services::passport::send_review_reminders(&app.state).await.unwrap(), 1);
+    let to = |email: &str| {
+        format!("SELECT COUNT(*) FROM outbox WHERE recipient = '{email}' AND dedupe_key LIKE 'passport:{id}:review%'")
+    };
+    assert_eq!(count_rows(&app, &to("director@a.example")).await, 0);
+    assert_eq!(count_rows(&app, &to("carer@a.example")).await, 1);
+}
+
+#[tokio::test]
+async fn the_carer_is_told_in_their_language_by_inbox_and_e_mail_when_their_manager_changes() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg A", "a").await;
+    let carer = person(&app, &s, "carer@a.example", "Carla Carer", "employee").await;
+    let first = person(&app, &s, "first@a.example", "Fien First", "manager").await;
+    let second = person(&app, &s, "second@a.example", "Stan Second", "manager").await;
+    set_manager(&s, carer.id, Some(first.id), "Zorg").await;
+    consent(&carer, false, false).await;
+    let id = start_passport(&carer).await;
+    app.state.db.execute_unprepared(&format!("UPDATE users SET locale = 'en' WHERE id = {}", carer.id)).await.unwrap();
+
+    set_manager(&s, carer.id, Some(second.id), "Zorg").await;
+    let inbox = carer.api.get_json("/inbox").await;
+    let message = &inbox["messages"][0];
+    assert_eq!(message["kind"], "passport_handover");
+    assert_eq!(message["title"], "Your Working Carers Passport has a new manager");
+    assert!(message["body"].as_str().unwrap().contains("from Fien First to Stan Second"), "{message}");
+    assert!(message["link"].as_str().unwrap().ends_with(&format!("/passports/{id}")));
+    let mail = app.smtp.wait_for("carer@a.example", &format!("/passports/{id}")).await;
+    assert!(mail.text().contains("Stan Second can read it"), "{}", mail.text());
+    assert!(!mail.text().contains("Parkinson"), "no passport text in the mail");
+
+    // A handover of all a leaving manager's people tells the carer too.
+    let r = s
+        .hr_api
+        .post(
+            &format!("/organisations/{}/handovers", s.org_id),
+            json!({ "from_manager_id": second.id, "to_manager_id": first.id }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let inbox = carer.api.get_json("/inbox").await;
+    assert_eq!(inbox["messages"].as_array().unwrap().len(), 2);
+    assert!(inbox["messages"][0]["body"].as_str().unwrap().contains("from Stan Second to Fien First"));
+
+    // Withdrawing consent erases these messages with the passport.
+    assert_eq!(carer.api.delete("/passport/consent").await.status(), StatusCode::OK);
+    let left = count_rows(&app, &format!("SELECT COUNT(*) FROM notifications WHERE user_id = {}", carer.id)).await;
+    assert_eq!(left, 0);
+}
+
+/// Rows that an import would add, counted straight from the tables.
+async fn import_rows(app: &TestApp) -> [i64; 4] {
+    [
+        count_rows(app, "SELECT COUNT(*) FROM passports").await,
+        count_rows(app, "SELECT COUNT(*) FROM passport_versions").await,
+        count_rows(app, "SELECT COUNT(*) FROM passport_file_imports").await,
+        count_rows(app, "SELECT COUNT(*) FROM passport_transfer_codes WHERE used_at IS NOT NULL").await,
+    ]
+}
+
+/// Imports a file through the page, as the browser's form sends it.
+async fn import_by_page(b: &Browser, file: &Value, passphrase: &str) -> reqwest::Response {
+    let csrf = csrf_of(&b.get_html("/passport").await);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("passphrase", passphrase.to_string())
+        .part("file", reqwest::multipart::Part::bytes(file.to_string().into_bytes()).file_name("passport.json"));
+    b.client.post(format!("{}/passport/import", b.base)).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_sealed_file_imports_only_with_the_carers_passphrase_and_once_and_someone_elses_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let a = app.organisation_with_people("Zorg A", "a").await;
+    let b = app.organisation_with_people("Zorg B", "b").await;
+    let carer = person(&app, &a, "carer@a.example", "Carla Carer", "employee").await;
+    consent(&carer, false, false).await;
+    let id = start_passport(&carer).await;
+    let export = format!("/passports/{id}/export.json");
+
+    // Exporting asks the carer for a passphrase; nobody else exports.
+    let r = carer.api.post(&export, json!({ "passphrase": "kort" })).await;
+    assert_eq!(field_codes(r).await, [("passphrase".to_string(), "passphrase_too_short".to_string())]);
+    assert_eq!(a.hr_api.post(&export, json!({ "passphrase": PASSPHRASE })).await.status(), StatusCode::NOT_FOUND);
+    let file = export_file(&carer, id).await;
+    let text = file.to_string();
+    for plain in [SITUATION, PHONE, SUPPORT, "Carla Carer", "Zorg A"] {
+        assert!(!text.contains(plain), "the file shows {plain:?}");
+    }
+    // On the page: the two passphrases must match, then the file downloads.
+    let page = format!("/passports/{id}");
+    let action = format!("/passports/{id}/transfer-code");
+    let r =
+        carer.browser.submit(&page, &action, &[("passphrase", PASSPHRASE), ("passphrase_again", "iets anders")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("De twee wachtzinnen zijn niet gelijk"));
+    let r = carer.browser.submit(&page, &action, &[("passphrase", PASSPHRASE), ("passphrase_again", PASSPHRASE)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let page_file: Value = r.json().await.unwrap();
+    assert_ne!(page_file["id"], file["id"], "every export is a new file");
+
+    // Someone else at B has the files but not the passphrase: refused, nothing written.
+    let other = person(&app, &b, "other@b.example", "Otto Other", "employee").await;
+    consent(&other, true, true).await;
+    let before = import_rows(&app).await;
+    let mut old_style = json!({ "passport": { "situation": "x" }, "signature": "x" });
+    old_style["passport"]["format"] = json!("carer-friendly-passport/1");
+    let mut other_id = file.clone();
+    other_id["id"] = json!("another-id");
+    for (body, field, code) in [
+        (json!({ "file": file, "passphrase": "een andere wachtzin" }), "passphrase", "passphrase_wrong"),
+        (json!({ "file": file }), "passphrase", "passphrase_wrong"),
+        (json!({ "file": old_style, "passphrase": PASSPHRASE }), "file", "passport_file_invalid"),
+        (json!({ "file": other_id, "passphrase": PASSPHRASE }), "file", "passport_file_invalid"),
+        (json!({ "code": "ABCD-EFGH-JKLM" }), "code", "transfer_code_invalid"),
+    ] {
+        let r = other.api.post("/passports/import", body).await;
+        assert_eq!(field_codes(r).await, [(field.to_string(), code.to_string())]);
+    }
+    let r = import_by_page(&other.browser, &page_file, "een andere wachtzin").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Met deze wachtzin gaat het bestand niet open"));
+    assert_eq!(import_rows(&app).await, before, "nothing was written");
+    assert!(other.api.get_json("/passports").await.as_array().unwrap().is_empty());
+
+    // The carer, with a new account at B, imports the file with the passphrase: once.
+    let new_self = person(&app, &b, "carla@b.example", "Carla Carer", "employee").await;
+    consent(&new_self, false, false).await;
+    let r = import_by_page(&new_self.browser, &page_file, PASSPHRASE).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let imported = new_self.api.get_json("/passports").await[0]["id"].as_i64().unwrap();
+    assert_eq!(new_self.api.get_json(&format!("/passports/{imported}")).await["situation"], SITUATION);
+    let [passports, versions, files, codes] = before;
+    assert_eq!(import_rows(&app).await, [passports + 1, versions + 1, files + 1, codes]);
+    // A second import of the same file is refused, whoever tries, passphrase or not.
+    let r = other.api.post("/passports/import", json!({ "file": page_file, "passphrase": PASSPHRASE })).await;
+    assert_eq!(field_codes(r).await, [("file".to_string(), "passport_file_used".to_string())]);
+    assert_eq!(import_rows(&app).await, [passports + 1, versions + 1, files + 1, codes]);
+    assert!(other.api.get_json("/passports").await.as_array().unwrap().is_empty());
 }

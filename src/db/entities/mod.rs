@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod passport;
 pub mod passport_access;
 pub mod passport_confirmation;
+pub mod passport_file_import;
 pub mod passport_handover;
 pub mod passport_review_reminder;
 pub mod passport_transfer_code;
