@@ -197,6 +197,99 @@ impl Actor {
     }
 }
 
+/// A page a user can be sent to: the menu and the start page after login are made of these, and
+/// each is offered only when the permission that guards that page allows it (the same call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Operator,
+    Jobs,
+    Portfolio,
+    Review,
+    Overview(i64),
+    Dashboard(i64),
+    Attention(i64),
+    Members(i64),
+    Passport,
+    Inbox,
+    Account,
+}
+
+impl Actor {
+    /// The pages this user may open, in menu order.
+    pub fn menu(&self) -> Vec<Destination> {
+        use Destination as D;
+        let mut out = vec![];
+        if self.may_globally(GlobalPermission::ManageOrganisations).is_ok() {
+            out.push(D::Operator);
+        }
+        if self.may_globally(GlobalPermission::ManageJobs).is_ok() {
+            out.push(D::Jobs);
+        }
+        if self.may_globally(GlobalPermission::ViewReviewQueue).is_ok() {
+            out.push(D::Review);
+        }
+        if self.may_globally(GlobalPermission::ViewPortfolio).is_ok() {
+            out.push(D::Portfolio);
+        }
+        if let Some(org) = self.organisation_id {
+            // Overview, dashboard and attention page are all guarded by the assessment's view.
+            if self.may(Permission::ViewAssessment, org).is_ok() {
+                out.extend([D::Overview(org), D::Dashboard(org), D::Attention(org)]);
+            }
+            if self.may(Permission::ViewMembers, org).is_ok() {
+                out.push(D::Members(org));
+            }
+        }
+        if self.may_be_carer().is_ok() {
+            out.push(D::Passport);
+        }
+        out.extend([D::Inbox, D::Account]);
+        out
+    }
+
+    /// Where this user lands after login: the page that is their work.
+    pub fn home(&self) -> Destination {
+        use Destination as D;
+        let preferred = match (self.role, self.organisation_id) {
+            (Role::Operator, _) => D::Operator,
+            (Role::Advisor, _) => D::Review,
+            (Role::HrLead, Some(org)) => D::Overview(org),
+            (Role::Director, Some(org)) => D::Dashboard(org),
+            (Role::Manager | Role::Employee, Some(_)) => D::Passport,
+            _ => D::Account,
+        };
+        // Never a start page the menu would not offer.
+        if self.menu().contains(&preferred) { preferred } else { D::Account }
+    }
+}
+
+#[cfg(test)]
+mod menu_tests {
+    use super::*;
+
+    fn actor(role: Role, org: Option<i64>) -> Actor {
+        Actor { user_id: 1, role, organisation_id: org, assigned: vec![] }
+    }
+
+    #[test]
+    fn every_role_lands_on_its_work_and_sees_only_what_it_may_open() {
+        use Destination as D;
+        assert_eq!(actor(Role::HrLead, Some(3)).home(), D::Overview(3));
+        assert_eq!(actor(Role::Director, Some(3)).home(), D::Dashboard(3));
+        assert_eq!(actor(Role::Manager, Some(3)).home(), D::Passport);
+        assert_eq!(actor(Role::Employee, Some(3)).home(), D::Passport);
+        assert_eq!(actor(Role::Advisor, None).home(), D::Review);
+        assert_eq!(actor(Role::Operator, None).home(), D::Operator);
+        let employee = actor(Role::Employee, Some(3)).menu();
+        assert_eq!(employee, vec![D::Passport, D::Inbox, D::Account]);
+        let manager = actor(Role::Manager, Some(3)).menu();
+        assert!(!manager.contains(&D::Overview(3)) && !manager.contains(&D::Members(3)));
+        let director = actor(Role::Director, Some(3)).menu();
+        assert!(director.contains(&D::Dashboard(3)) && director.contains(&D::Members(3)));
+        assert!(!actor(Role::Advisor, None).menu().contains(&D::Passport));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

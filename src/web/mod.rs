@@ -18,6 +18,7 @@ use poem::web::Redirect;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, RouteMethod, handler};
 use serde::Serialize;
 
+use crate::domain::policy::Destination;
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use session::Viewer;
@@ -154,12 +155,21 @@ impl Table {
 /// leads to the login page and back.
 async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
     let state = req.data::<AppState>().cloned();
-    let lang = session::lang(&req, None);
     let path = req.uri().path().to_string();
+    // What the error page needs of the request (who is asking, for the site header) outlives it.
+    let mut shadow = Request::builder().uri(req.uri().clone());
+    for cookie in req.headers().get_all(header::COOKIE) {
+        shadow = shadow.header(header::COOKIE, cookie.clone());
+    }
+    let shadow = shadow.finish();
     match ep.call(req).await {
         Ok(r) => Ok(r.into_response()),
         Err(err) => {
             let Some(state) = state else { return Err(err) };
+            // The site header (menu, log-out, language) stays on error pages; if even looking up
+            // the user fails (the database is away), the page goes without it.
+            let viewer = session::viewer(&shadow, &state).await.ok().flatten();
+            let lang = session::lang(&shadow, viewer.as_ref());
             let app_error = err.downcast_ref::<AppError>();
             if matches!(app_error, Some(AppError::Unauthenticated)) {
                 let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
@@ -183,13 +193,9 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
                 Some(AppError::TooManyRequests { retry_after }) => Some(*retry_after),
                 _ => None,
             };
-            let ctx = minijinja::context! { lang => lang, status => status.as_u16(), message => message };
-            let body = state
-                .templates
-                .get_template("error.html")
-                .and_then(|t| t.render(ctx))
-                .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
-            let mut resp = html(status, body);
+            let ctx = minijinja::context! { status => status.as_u16(), message => message };
+            let mut resp = render(&state, &shadow, viewer.as_ref(), status, "error.html", ctx)
+                .unwrap_or_else(|_| html(status, format!("{} {message}", status.as_u16())));
             if let Some(secs) = retry_after
                 && let Ok(v) = poem::http::HeaderValue::from_str(&secs.to_string())
             {
@@ -263,6 +269,60 @@ struct Me {
     role: String,
     organisation_id: Option<i64>,
     unread: u64,
+    menu: Vec<MenuLink>,
+}
+
+/// One entry of the site menu: only pages the policy lets this user open (`Actor::menu`).
+#[derive(Serialize)]
+struct MenuLink {
+    href: String,
+    label: &'static str,
+    current: bool,
+}
+
+pub fn href(d: Destination) -> String {
+    match d {
+        Destination::Operator => "/operator".into(),
+        Destination::Jobs => "/operator/jobs".into(),
+        Destination::Portfolio => "/portfolio".into(),
+        Destination::Review => "/review".into(),
+        Destination::Overview(org) => format!("/organisations/{org}"),
+        Destination::Dashboard(org) => format!("/organisations/{org}/dashboard"),
+        Destination::Attention(org) => format!("/organisations/{org}/attention"),
+        Destination::Members(org) => format!("/organisations/{org}/members"),
+        Destination::Passport => "/passport".into(),
+        Destination::Inbox => "/inbox".into(),
+        Destination::Account => "/account".into(),
+    }
+}
+
+fn label(d: Destination) -> &'static str {
+    match d {
+        Destination::Operator => "nav.operator",
+        Destination::Jobs => "nav.jobs",
+        Destination::Portfolio => "nav.portfolio",
+        Destination::Review => "nav.review",
+        Destination::Overview(_) => "nav.overview",
+        Destination::Dashboard(_) => "nav.dashboard",
+        Destination::Attention(_) => "nav.attention",
+        Destination::Members(_) => "nav.members",
+        Destination::Passport => "nav.passport",
+        Destination::Inbox => "nav.inbox",
+        Destination::Account => "nav.account",
+    }
+}
+
+fn menu(viewer: &Viewer, path: &str) -> Vec<MenuLink> {
+    viewer
+        .actor
+        .menu()
+        .into_iter()
+        .map(|d| {
+            let href = href(d);
+            let current = path == href || (d == Destination::Passport && path.starts_with("/passport"));
+            MenuLink { href, label: label(d), current }
+        })
+        .collect()
 }
 
 /// Renders a page with what every page needs: language, the user, a CSRF token and the path.
@@ -276,6 +336,7 @@ pub fn render(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, viewer);
     let (csrf, new_anon) = session::csrf_token(state, req, viewer);
+    let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let me = viewer.map(|v| Me {
         id: v.user.id,
         name: v.user.name.clone(),
@@ -283,8 +344,8 @@ pub fn render(
         role: v.user.role.clone(),
         organisation_id: v.user.organisation_id,
         unread: v.unread,
+        menu: menu(v, req.uri().path()),
     });
-    let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let full = minijinja::context! { lang => lang, me => me, csrf => csrf, path => path, ..ctx };
     let body = state
         .templates
@@ -311,15 +372,9 @@ pub fn safe_next(state: &AppState, next: Option<&str>) -> String {
 
 #[handler]
 async fn home(session::MaybeViewer(viewer): session::MaybeViewer) -> poem::Result<Response> {
-    use crate::domain::role::Role;
-    let Some(v) = viewer else {
-        return Ok(redirect("/login"));
-    };
-    Ok(match (v.actor.role, v.user.organisation_id) {
-        (Role::Operator, _) => redirect("/operator"),
-        (Role::Advisor, _) => redirect("/review"),
-        (_, Some(org)) => redirect(&format!("/organisations/{org}")),
-        _ => redirect("/account"),
+    Ok(match viewer {
+        Some(v) => redirect(&href(v.actor.home())),
+        None => redirect("/login"),
     })
 }
 

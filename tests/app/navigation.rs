@@ -1,0 +1,68 @@
+//! Every role finds its way: where it lands after login, and that every link of its own menu
+//! opens. Error pages keep the site header.
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+use serde_json::json;
+
+use super::helpers::*;
+
+fn menu_links(html: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("nav.site-nav a").unwrap();
+    doc.select(&sel).filter_map(|a| a.value().attr("href")).map(String::from).collect()
+}
+
+#[tokio::test]
+async fn every_role_lands_on_its_work_and_every_link_of_its_menu_opens() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg BV", "nav").await;
+    let org = s.org_id;
+    for (email, role) in [
+        ("director-nav@example.org", "director"),
+        ("manager-nav@example.org", "manager"),
+        ("carer-nav@example.org", "employee"),
+    ] {
+        let r = s
+            .hr_api
+            .post(&format!("/organisations/{org}/invitations"), json!({ "email": email, "name": role, "role": role }))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let director = app.accept_invitation("director-nav@example.org", "Dirk Directeur").await;
+    let manager = app.accept_invitation("manager-nav@example.org", "Mia Manager").await;
+    let employee = app.accept_invitation("carer-nav@example.org", "Kees Mantelzorger").await;
+    let operator = app.login_as("operator@example.org").await;
+    let advisor = app.login_as("advisor-nav@example.org").await;
+    let cases = [
+        ("operator", &operator, "/operator".to_string()),
+        ("advisor", &advisor, "/review".to_string()),
+        ("HR lead", &s.hr, format!("/organisations/{org}")),
+        ("director", &director, format!("/organisations/{org}/dashboard")),
+        ("manager", &manager, "/passport".to_string()),
+        ("employee", &employee, "/passport".to_string()),
+    ];
+    for (role, b, landing) in cases {
+        let r = b.get("/").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{role}");
+        assert_eq!(r.headers()["location"], landing.as_str(), "{role} lands on its work");
+        let html = b.get_html(&landing).await;
+        let links = menu_links(&html);
+        assert!(links.contains(&"/account".to_string()), "{role}: {links:?}");
+        for link in &links {
+            let r = b.get(link).await;
+            assert_eq!(r.status(), StatusCode::OK, "{role} follows its menu link {link}");
+        }
+    }
+    // Members who do not work the assessment are not offered it.
+    let links = menu_links(&employee.get_html("/passport").await);
+    assert!(!links.iter().any(|l| l.starts_with("/organisations/")), "{links:?}");
+    // An error page keeps the menu, the log-out and the language switch.
+    let r = employee.get(&format!("/organisations/{org}")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let html = r.text().await.unwrap();
+    assert!(menu_links(&html).contains(&"/passport".to_string()), "{html}");
+    assert!(html.contains("action=\"/logout\"") && html.contains("action=\"/language\""));
+    let r = employee.get("/no-such-page").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(menu_links(&r.text().await.unwrap()).contains(&"/inbox".to_string()));
+}
