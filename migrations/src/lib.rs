@@ -8,7 +8,7 @@ mod m20261123_000003_attention;
 mod m20261124_000001_passports;
 mod m20261124_000002_read_indexes;
 mod m20261125_000001_passport_file_imports;
-mod m20261125_000010_login_throttle;
+mod m20261125_000010_accounts;
 
 pub struct Migrator;
 
@@ -22,7 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_passports::Migration),
             Box::new(m20261124_000002_read_indexes::Migration),
             Box::new(m20261125_000001_passport_file_imports::Migration),
-            Box::new(m20261125_000010_login_throttle::Migration),
+            Box::new(m20261125_000010_accounts::Migration),
         ]
     }
 }

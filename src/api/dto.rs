@@ -525,3 +525,87 @@ impl From<api_token::Model> for Token {
         Token { id: t.id, name: t.name, created_at: t.created_at, revoked_at: t.revoked_at, token: None }
     }
 }
+
+/// A member's account status.
+#[derive(Enum, Clone, Copy)]
+#[oai(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Invited,
+    Active,
+    Deactivated,
+}
+
+impl From<crate::domain::membership::MemberStatus> for MemberStatus {
+    fn from(s: crate::domain::membership::MemberStatus) -> Self {
+        use crate::domain::membership::MemberStatus as S;
+        match s {
+            S::Invited => MemberStatus::Invited,
+            S::Active => MemberStatus::Active,
+            S::Deactivated => MemberStatus::Deactivated,
+        }
+    }
+}
+
+/// A member of an organisation, as HR sees them in the members list.
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct Member {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// hr_lead, director, manager or employee.
+    pub role: String,
+    pub status: MemberStatus,
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Unfinished items this member owns (they need a new owner once the member is deactivated).
+    pub open_items: u64,
+}
+
+impl From<crate::services::members::Member> for Member {
+    fn from(m: crate::services::members::Member) -> Self {
+        Member {
+            id: m.id,
+            name: m.name,
+            email: m.email,
+            role: m.role,
+            status: m.status.into(),
+            last_login_at: m.last_login_at,
+            open_items: m.open_items,
+        }
+    }
+}
+
+/// A change to a member: a new role, deactivation (`active: false`) or reactivation, or both.
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct MemberChange {
+    pub role: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// An invitation that has not been accepted or withdrawn.
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct PendingInvitation {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
+}
+
+impl From<crate::services::members::PendingInvitation> for PendingInvitation {
+    fn from(p: crate::services::members::PendingInvitation) -> Self {
+        PendingInvitation {
+            id: p.id,
+            email: p.email,
+            name: p.name,
+            role: p.role,
+            created_at: p.created_at,
+            expires_at: p.expires_at,
+            expired: p.expired,
+        }
+    }
+}

@@ -9,7 +9,7 @@ use super::auth::ApiAuth;
 use super::dto::*;
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::services::{accounts, assessment, evidence, organisations};
+use crate::services::{accounts, assessment, evidence, members, organisations};
 use crate::state::AppState;
 use crate::web::i18n::normalise;
 
@@ -110,10 +110,80 @@ impl Api {
         Ok(Json(assessment::overview(&state, &auth.0, id.0, self::lang(&lang)).await?.into()))
     }
 
-    /// The organisation's members.
+    /// The organisation's members, with their status and last login.
     #[oai(path = "/organisations/:id/members", method = "get", tag = "Tag::Organisations")]
-    async fn members(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Vec<UserInfo>> {
-        Ok(Json(organisations::members(&state, &auth.0, id.0).await?.into_iter().map(Into::into).collect()))
+    async fn members(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Vec<Member>> {
+        Ok(Json(members::list(&state, &auth.0, id.0).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Changes a member's role, or deactivates (`active: false`) or reactivates them. A
+    /// deactivated member's sessions and tokens stop at once; the last active HR lead cannot be
+    /// demoted or deactivated (422 `last_hr_lead`); a manager who still has carers gets 409 until
+    /// their passports are handed over.
+    #[oai(path = "/organisations/:id/members/:user_id", method = "patch", tag = "Tag::Organisations")]
+    async fn change_member(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        user_id: Path<i64>,
+        body: Json<MemberChange>,
+    ) -> Result<Member> {
+        let role = match body.role.as_deref() {
+            None => None,
+            Some(r) => Some(Role::parse(r).ok_or_else(|| AppError::invalid("role", "role_not_allowed"))?),
+        };
+        let change = members::Change { role, active: body.active };
+        members::change(&state, &auth.0, id.0, user_id.0, change).await?;
+        let member = members::list(&state, &auth.0, id.0)
+            .await?
+            .into_iter()
+            .find(|m| m.id == user_id.0)
+            .ok_or(AppError::NotFound)?;
+        Ok(Json(member.into()))
+    }
+
+    /// Invitations not yet accepted or withdrawn (HR leads, operators).
+    #[oai(path = "/organisations/:id/invitations", method = "get", tag = "Tag::Organisations")]
+    async fn invitations(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+    ) -> Result<Vec<PendingInvitation>> {
+        Ok(Json(members::pending_invitations(&state, &auth.0, id.0).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Sends an invitation again with a new link; the old link stops working.
+    #[oai(path = "/organisations/:id/invitations/:invitation_id/resend", method = "post", tag = "Tag::Organisations")]
+    async fn resend_invitation(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        invitation_id: Path<i64>,
+        lang: Query<Option<String>>,
+    ) -> Result<PendingInvitation> {
+        let new_id = members::resend_invitation(&state, &auth.0, id.0, invitation_id.0, self::lang(&lang)).await?;
+        let inv = members::pending_invitations(&state, &auth.0, id.0)
+            .await?
+            .into_iter()
+            .find(|i| i.id == new_id)
+            .ok_or(AppError::NotFound)?;
+        Ok(Json(inv.into()))
+    }
+
+    /// Withdraws an invitation: its link stops working.
+    #[oai(path = "/organisations/:id/invitations/:invitation_id", method = "delete", tag = "Tag::Organisations")]
+    async fn withdraw_invitation(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        invitation_id: Path<i64>,
+    ) -> poem::Result<()> {
+        members::withdraw_invitation(&state, &auth.0, id.0, invitation_id.0).await?;
+        Ok(())
     }
 
     /// Invites a colleague by e-mail (HR leads, operators).

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod checklist;
 pub mod email;
+pub mod membership;
 pub mod passport;
 pub mod policy;
 pub mod progress;

@@ -29,6 +29,8 @@ pub enum Permission {
     Comment,
     /// Invite colleagues into the organisation.
     InviteMembers,
+    /// Change members' roles, deactivate and reactivate them, re-send or withdraw invitations.
+    ManageMembers,
     /// See the organisation's members.
     ViewMembers,
     /// Apply for (or renew) the recognition.
@@ -88,7 +90,7 @@ impl Actor {
                 | P::ViewMembers
                 | P::DecideRecognition,
             ) => true,
-            (R::Operator, P::ViewAssessment | P::InviteMembers | P::ViewMembers) => true,
+            (R::Operator, P::ViewAssessment | P::InviteMembers | P::ManageMembers | P::ViewMembers) => true,
             _ => false,
         };
         if allowed { Ok(()) } else { Err(Denied::Forbidden) }

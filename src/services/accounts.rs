@@ -311,6 +311,11 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<(
     super::throttle::clear_login_attempts(&state.db, &email).await?;
     let token = random_token();
     let now = state.now();
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLoginAt, sea_orm::sea_query::Expr::value(Some(now)))
+        .filter(user::Column::Id.eq(u.id))
+        .exec(&state.db)
+        .await?;
     session::ActiveModel {
         token_hash: Set(hash_token(&token)),
         user_id: Set(u.id),

@@ -1,6 +1,6 @@
 //! Members and invitations, the operator's page, and the user's own account (API tokens).
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path};
+use poem::web::{Data, Form, Path, Query};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +8,7 @@ use super::session::{self, Viewer};
 use super::{field_errors, redirect, render};
 use crate::domain::role::Role;
 use crate::error::AppError;
-use crate::services::{accounts, organisations};
+use crate::services::{accounts, members as people, organisations};
 use crate::state::AppState;
 
 async fn members_page(
@@ -19,9 +19,12 @@ async fn members_page(
     status: StatusCode,
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
+    use crate::domain::policy::Permission;
     let organisation = organisations::get(state, &v.actor, org).await?;
-    let member_list = organisations::members(state, &v.actor, org).await?;
-    let may_invite = v.actor.may(crate::domain::policy::Permission::InviteMembers, org).is_ok();
+    let member_list = people::list(state, &v.actor, org).await?;
+    let may_invite = v.actor.may(Permission::InviteMembers, org).is_ok();
+    let may_manage = v.actor.may(Permission::ManageMembers, org).is_ok();
+    let invitations = if may_manage { people::pending_invitations(state, &v.actor, org).await? } else { vec![] };
     let roles: Vec<&str> = Role::ALL.iter().filter(|r| v.actor.may_invite_role(**r)).map(|r| r.as_str()).collect();
     render(
         state,
@@ -29,13 +32,123 @@ async fn members_page(
         Some(v),
         status,
         "members.html",
-        minijinja::context! { organisation => organisation, members => member_list, may_invite => may_invite, roles => roles, ..extra },
+        minijinja::context! {
+            organisation => organisation, members => member_list, may_invite => may_invite, may_manage => may_manage,
+            invitations => invitations, roles => roles, ..extra
+        },
     )
 }
 
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
 #[handler]
-pub async fn members(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
-    members_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
+pub async fn members(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(org): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> poem::Result<Response> {
+    // Only the known confirmations are shown (the text comes from the translations).
+    let done =
+        q.done.filter(|d| ["role_changed", "deactivated", "reactivated", "resent", "withdrawn"].contains(&d.as_str()));
+    members_page(&state, req, &v, org, StatusCode::OK, minijinja::context! { done => done }).await
+}
+
+/// After a change, the members page again (post/redirect/get) with what was done.
+fn members_done(org: i64, done: &str) -> Response {
+    redirect(&format!("/organisations/{org}/members?done={done}"))
+}
+
+/// A refused change on the members page: the page again with the reason.
+async fn members_problem(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    org: i64,
+    err: AppError,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(v));
+    let hand_over = matches!(&err, AppError::Conflict(c) if c == "hand_over_first");
+    let (status, problem) = match &err {
+        AppError::Invalid(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors
+                .iter()
+                .map(|e| state.translations.get(lang, &format!("error.{}", e.code)).to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        AppError::Conflict(_) => (StatusCode::CONFLICT, super::page_message(state, lang, &err)),
+        _ => return Err(err.into()),
+    };
+    members_page(state, req, v, org, status, minijinja::context! { problem => problem, hand_over => hand_over }).await
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    role: Option<String>,
+    active: Option<String>,
+}
+
+#[handler]
+pub async fn change_member(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path((org, user_id)): Path<(i64, i64)>,
+    Form(f): Form<MemberForm>,
+) -> poem::Result<Response> {
+    let role = match f.role.as_deref() {
+        None | Some("") => None,
+        Some(r) => match Role::parse(r) {
+            Some(role) => Some(role),
+            None => return members_problem(&state, req, &v, org, AppError::invalid("role", "role_not_allowed")).await,
+        },
+    };
+    let active = match f.active.as_deref() {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    };
+    match people::change(&state, &v.actor, org, user_id, people::Change { role, active }).await {
+        Ok(_) => Ok(members_done(
+            org,
+            match active {
+                Some(false) => "deactivated",
+                Some(true) => "reactivated",
+                None => "role_changed",
+            },
+        )),
+        Err(e) => members_problem(&state, req, &v, org, e).await,
+    }
+}
+
+#[handler]
+pub async fn resend_invitation(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path((org, id)): Path<(i64, i64)>,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(&v));
+    match people::resend_invitation(&state, &v.actor, org, id, lang).await {
+        Ok(_) => Ok(members_done(org, "resent")),
+        Err(e) => members_problem(&state, req, &v, org, e).await,
+    }
+}
+
+#[handler]
+pub async fn withdraw_invitation(
+    state: Data<&AppState>,
+    v: Viewer,
+    Path((org, id)): Path<(i64, i64)>,
+) -> poem::Result<Response> {
+    people::withdraw_invitation(&state, &v.actor, org, id).await?;
+    Ok(members_done(org, "withdrawn"))
 }
 
 #[derive(Deserialize, Serialize)]

@@ -11,6 +11,7 @@ mod jobs;
 mod journey_api;
 mod journey_pages;
 mod mail;
+mod members;
 mod navigation;
 mod passport;
 mod recognition;

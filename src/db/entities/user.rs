@@ -16,6 +16,7 @@ pub struct Model {
     pub locale: String,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    pub last_login_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

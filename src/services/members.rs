@@ -1,0 +1,237 @@
+//! People coming, changing and leaving an organisation: the members list with each one's status
+//! and last login, pending invitations (re-send, withdraw), role changes, deactivation and
+//! reactivation. Every change is audited; an organisation always keeps an active HR lead.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::Serialize;
+
+use super::accounts::{self, NewInvitation};
+use super::audit::{self, Entry};
+use crate::db::entities::{api_token, item, one_time_token, reporting_line, session, user};
+use crate::db::write_txn;
+use crate::domain::membership::{MemberStatus, Standing, keeps_an_hr_lead};
+use crate::domain::policy::{Actor, Permission};
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub status: MemberStatus,
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Unfinished items this member owns; shown as needing a new owner once they are deactivated.
+    pub open_items: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingInvitation {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
+}
+
+/// The members of an organisation with their status (pending invitations are listed apart).
+pub async fn list(state: &AppState, actor: &Actor, org: i64) -> AppResult<Vec<Member>> {
+    actor.may(Permission::ViewMembers, org)?;
+    let users = user::Entity::find()
+        .filter(user::Column::OrganisationId.eq(org))
+        .order_by_asc(user::Column::Name)
+        .order_by_asc(user::Column::Id)
+        .all(&state.db)
+        .await?;
+    let unfinished = item::Entity::find()
+        .filter(item::Column::OrganisationId.eq(org))
+        .filter(item::Column::OwnerId.is_not_null())
+        .filter(item::Column::Status.is_not_in(["accepted", "not_applicable"]))
+        .all(&state.db)
+        .await?;
+    Ok(users
+        .into_iter()
+        .map(|u| Member {
+            open_items: unfinished.iter().filter(|i| i.owner_id == Some(u.id)).count() as u64,
+            status: if u.active { MemberStatus::Active } else { MemberStatus::Deactivated },
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: u.role,
+            last_login_at: u.last_login_at,
+        })
+        .collect())
+}
+
+/// Invitations not yet accepted nor withdrawn, newest first; expired ones can be sent again.
+pub async fn pending_invitations(state: &AppState, actor: &Actor, org: i64) -> AppResult<Vec<PendingInvitation>> {
+    actor.may(Permission::ManageMembers, org)?;
+    let now = state.now();
+    Ok(one_time_token::Entity::find()
+        .filter(one_time_token::Column::Purpose.eq("invitation"))
+        .filter(one_time_token::Column::OrganisationId.eq(org))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .order_by_desc(one_time_token::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| PendingInvitation {
+            expired: t.expires_at <= now,
+            id: t.id,
+            email: t.email,
+            name: t.name,
+            role: t.role,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+        })
+        .collect())
+}
+
+async fn pending(db: &impl ConnectionTrait, org: i64, id: i64) -> AppResult<one_time_token::Model> {
+    one_time_token::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|t| t.purpose == "invitation" && t.organisation_id == Some(org) && t.used_at.is_none())
+        .ok_or(AppError::NotFound)
+}
+
+/// Ends a pending invitation's link (used for withdrawing and for re-sending).
+async fn close_invitation(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> AppResult<bool> {
+    let closed = one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::UsedAt, Expr::value(now))
+        .filter(one_time_token::Column::Id.eq(id))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(closed.rows_affected == 1)
+}
+
+/// Sends a pending invitation again with a new link; the old link stops working.
+pub async fn resend_invitation(state: &AppState, actor: &Actor, org: i64, id: i64, lang: &str) -> AppResult<i64> {
+    actor.may(Permission::ManageMembers, org)?;
+    let old = pending(&state.db, org, id).await?;
+    let role = old.role.as_deref().and_then(Role::parse).ok_or(AppError::NotFound)?;
+    let new = accounts::invite(
+        state,
+        actor,
+        NewInvitation {
+            email: old.email.clone(),
+            name: old.name.clone().unwrap_or_default(),
+            role,
+            organisation_id: Some(org),
+            lang: lang.into(),
+        },
+    )
+    .await?;
+    close_invitation(&state.db, old.id, state.now()).await?;
+    Ok(new.id)
+}
+
+/// Withdraws a pending invitation: its link stops working.
+pub async fn withdraw_invitation(state: &AppState, actor: &Actor, org: i64, id: i64) -> AppResult<()> {
+    actor.may(Permission::ManageMembers, org)?;
+    let now = state.now();
+    let txn = write_txn(&state.db).await?;
+    let inv = pending(&txn, org, id).await?;
+    if !close_invitation(&txn, inv.id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry {
+            actor_id: Some(actor.user_id),
+            organisation_id: Some(org),
+            action: "invitation.withdrawn",
+            subject: format!("invitation:{}", inv.id),
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What may change about a member: their role, whether their account is active, or both.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Change {
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// Changes a member. Deactivating ends their sessions and API tokens at once; a manager who still
+/// has carers is refused until HR has handed those over.
+pub async fn change(state: &AppState, actor: &Actor, org: i64, user_id: i64, c: Change) -> AppResult<user::Model> {
+    actor.may(Permission::ManageMembers, org)?;
+    if let Some(role) = c.role
+        && !actor.may_invite_role(role)
+    {
+        return Err(AppError::invalid("role", "role_not_allowed"));
+    }
+    let now = state.now();
+    let txn = write_txn(&state.db).await?;
+    let u = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .filter(|u| u.organisation_id == Some(org))
+        .ok_or(AppError::NotFound)?;
+    let current_role = Role::parse(&u.role).ok_or_else(|| AppError::internal(format!("unknown role {}", u.role)))?;
+    let before = Standing { role: current_role, active: u.active };
+    let after = Standing { role: c.role.unwrap_or(current_role), active: c.active.unwrap_or(u.active) };
+    if after.role == before.role && after.active == before.active {
+        return Ok(u);
+    }
+    let hr_leads = user::Entity::find()
+        .filter(user::Column::OrganisationId.eq(org))
+        .filter(user::Column::Role.eq(Role::HrLead.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .count(&txn)
+        .await?;
+    keeps_an_hr_lead(hr_leads, before, after).map_err(|code| AppError::invalid("role", code))?;
+    let stops_managing = before.role == Role::Manager && (!after.active || after.role != Role::Manager);
+    if stops_managing
+        && reporting_line::Entity::find().filter(reporting_line::Column::ManagerId.eq(u.id)).count(&txn).await? > 0
+    {
+        return Err(AppError::Conflict("hand_over_first".into()));
+    }
+    let mut am: user::ActiveModel = u.clone().into();
+    am.role = Set(after.role.as_str().into());
+    am.active = Set(after.active);
+    let updated = am.update(&txn).await?;
+    if !after.active {
+        // Whatever they could do ends now, on every instance: sessions and tokens go.
+        session::Entity::delete_many().filter(session::Column::UserId.eq(u.id)).exec(&txn).await?;
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+            .filter(api_token::Column::UserId.eq(u.id))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    let action = match (before.active, after.active) {
+        (true, false) => "member.deactivated",
+        (false, true) => "member.reactivated",
+        _ => "member.role_changed",
+    };
+    audit::record(
+        &txn,
+        now,
+        Entry {
+            actor_id: Some(actor.user_id),
+            organisation_id: Some(org),
+            action,
+            subject: format!("user:{}", u.id),
+            detail: Some(format!("{} → {}", before.role.as_str(), after.role.as_str())),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
