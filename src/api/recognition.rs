@@ -203,6 +203,8 @@ pub struct Reason {
 #[oai(rename_all = "snake_case")]
 pub struct Verification {
     pub organisation: String,
+    /// The recognition number printed on the certificate.
+    pub number: String,
     pub standing: String,
     pub granted_on: NaiveDate,
     pub valid_from: NaiveDate,
@@ -415,6 +417,7 @@ impl RecognitionApi {
         let v = svc::verify(&state, &code.0).await?;
         Ok(Json(Verification {
             organisation: v.organisation,
+            number: v.number,
             standing: v.standing.into(),
             granted_on: v.granted_on,
             valid_from: v.valid_from,

@@ -624,6 +624,8 @@ pub async fn revoke(state: &AppState, actor: &Actor, recognition_id: i64, reason
 #[derive(Debug, Clone, Serialize)]
 pub struct Verification {
     pub organisation: String,
+    /// The number the certificate prints, so a reader can match the two.
+    pub number: String,
     pub standing: &'static str,
     pub granted_on: NaiveDate,
     pub valid_from: NaiveDate,
@@ -647,6 +649,7 @@ pub async fn verify(state: &AppState, code: &str) -> AppResult<Verification> {
     let org = organisation::Entity::find_by_id(r.organisation_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
     Ok(Verification {
         organisation: org.name,
+        number: r.number.clone(),
         standing: standing.as_str(),
         granted_on: r.granted_at.date_naive(),
         valid_from: r.valid_from,

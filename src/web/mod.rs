@@ -220,15 +220,31 @@ pub fn html(status: StatusCode, body: String) -> Response {
     Response::builder().status(status).content_type("text/html; charset=utf-8").body(body)
 }
 
-/// Field errors as a map field → translated message, for showing next to each field.
-/// An error's message for a page, in the page's language where a translation exists.
+/// An error's message for a page, in the page's language. The services speak English (the API
+/// passes it on); each message a page can show has a text in `templates/i18n/*-conflicts.toml`,
+/// by the message itself or, for the ones that name a status, by its pattern.
 pub fn page_message(state: &AppState, lang: &str, err: &AppError) -> String {
+    let t = |key: &str| state.translations.get(lang, key).to_string();
     match err {
         AppError::Conflict(msg) => {
             let key = format!("conflict.{msg}");
-            let text = state.translations.get(lang, &key);
-            if text == key { msg.clone() } else { text.to_string() }
+            let text = t(&key);
+            if text != key {
+                return text;
+            }
+            let status =
+                |s: &str| t(&format!("status.{}", s.split(|c: char| c == ';' || c == ' ').next().unwrap_or(s)));
+            if let Some(rest) = msg.strip_prefix("evidence cannot change while the item is ") {
+                t("conflict.evidence_locked").replace("{status}", &status(rest))
+            } else if let Some(rest) = msg.strip_prefix("an item that is ") {
+                t("conflict.step_not_allowed").replace("{status}", &status(rest))
+            } else {
+                msg.clone()
+            }
         }
+        AppError::TooLarge(_) => t("error.file_too_large")
+            .replace("{limit}", &format!("{} MB", state.config.max_upload_bytes / (1024 * 1024))),
+        AppError::UnsupportedType(_) => t("error.unsupported_type"),
         other => other.public_message(),
     }
 }

@@ -66,3 +66,27 @@ async fn every_role_lands_on_its_work_and_every_link_of_its_menu_opens() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(menu_links(&r.text().await.unwrap()).contains(&"/inbox".to_string()));
 }
+
+#[tokio::test]
+async fn a_form_that_cannot_be_used_is_not_offered_and_a_refusal_reads_in_the_page_language() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg BV", "lang").await;
+    let item = s.hr_api.item_ids(s.org_id, "bespreken").await[0];
+    assert_eq!(s.hr_api.add_note(item, "Notulen", "MT-overleg").await.status(), StatusCode::OK);
+    assert_eq!(s.hr_api.transition(item, "submit", None).await.status(), StatusCode::OK);
+    let html = s.hr.get_html(&format!("/items/{item}")).await;
+    assert!(!html.contains("enctype=\"multipart/form-data\""), "no evidence form on a submitted item");
+    // A stale page that still had the form: the refusal is in Dutch, at the form.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf_of(&html))
+        .text("kind", "note")
+        .text("title", "Te laat")
+        .text("note", "x");
+    let r = s.hr.client.post(format!("{}/items/{item}/evidence", app.address)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Bewijs kan niet veranderen zolang het punt de status &quot;Ter beoordeling&quot; heeft"),
+        "{page}"
+    );
+}

@@ -94,19 +94,20 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
     assert_eq!(rec["going_ahead_complete"], false);
     assert_eq!(rec["checklist_versions"]["borgen"], "2026.1");
 
-    // Anyone can verify it, and sees nothing but name, standing and dates.
+    // Anyone can verify it, and sees nothing but name, the certificate's number, standing and dates.
     let code = rec["verify_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
     let public = reqwest::get(format!("{}/verify/{code}", app.address)).await.unwrap();
     assert_eq!(public.status(), StatusCode::OK);
     let page = public.text().await.unwrap();
     assert!(page.contains("Zorggroep Lindehof"));
-    for secret in ["WWM-2026-0001", "hr-r@example.org", "Hanna HR", "Adviseur r", "MT-verslag", "Alles aanwezig"] {
+    assert!(page.contains("WWM-2026-0001"), "the number the certificate prints");
+    for secret in ["hr-r@example.org", "Hanna HR", "Adviseur r", "MT-verslag", "Alles aanwezig"] {
         assert!(!page.contains(secret), "the verification page shows {secret}");
     }
     let api: Value = reqwest::get(format!("{}/api/v1/verify/{code}", app.address)).await.unwrap().json().await.unwrap();
     assert_eq!(
         api.as_object().unwrap().keys().cloned().collect::<Vec<_>>(),
-        ["granted_on", "organisation", "standing", "valid_from", "valid_until"]
+        ["granted_on", "number", "organisation", "standing", "valid_from", "valid_until"]
     );
     assert_eq!(
         reqwest::get(format!("{}/verify/{}", app.address, "x".repeat(43))).await.unwrap().status(),
