@@ -232,8 +232,7 @@ pub fn page_message(state: &AppState, lang: &str, err: &AppError) -> String {
             if text != key {
                 return text;
             }
-            let status =
-                |s: &str| t(&format!("status.{}", s.split(|c: char| c == ';' || c == ' ').next().unwrap_or(s)));
+            let status = |s: &str| t(&format!("status.{}", s.split([';', ' ']).next().unwrap_or(s)));
             if let Some(rest) = msg.strip_prefix("evidence cannot change while the item is ") {
                 t("conflict.evidence_locked").replace("{status}", &status(rest))
             } else if let Some(rest) = msg.strip_prefix("an item that is ") {
