@@ -70,6 +70,16 @@ pub struct Config {
     /// `passport.key` beside the SQLite file (or `data/passport.key`).
     #[arg(long, env = "PASSPORT_KEY_FILE")]
     pub passport_key_file: Option<String>,
+
+    /// Longest one e-mail may take to hand to the SMTP server, in seconds (every step together);
+    /// a server that stops answering then costs this much, not the whole queue.
+    #[arg(long, env = "SMTP_TIMEOUT_SECS", default_value_t = 30)]
+    pub smtp_timeout_secs: u64,
+
+    /// Tries per e-mail before it is given up as dead (a permanent refusal is dead at once);
+    /// the operator can send dead mail again from the jobs page.
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 10)]
+    pub mail_max_attempts: i32,
 }
 
 impl Config {
@@ -91,6 +101,8 @@ impl Config {
             passport_key: None,
             passport_old_keys: None,
             passport_key_file: None,
+            smtp_timeout_secs: 30,
+            mail_max_attempts: 10,
         }
     }
 }

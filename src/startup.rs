@@ -80,15 +80,29 @@ async fn shared_secret(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<u
 
 #[derive(serde::Serialize)]
 struct Health {
+    /// "ok"; "degraded" when mail is failing or dead; "unavailable" without the database.
     status: &'static str,
     database: bool,
+    /// Absent when the database cannot be asked.
+    mail: Option<crate::mail::sender::MailHealth>,
     version: &'static str,
 }
 
+/// 200 while the database answers (mail trouble shows in the JSON only: the service still
+/// works and keeps the mail), 503 when it does not, so a load balancer takes the instance out.
 #[handler]
-async fn health(state: Data<&AppState>) -> Json<Health> {
-    let database = state.db.execute_unprepared("SELECT 1").await.is_ok();
-    Json(Health { status: if database { "ok" } else { "degraded" }, database, version: env!("CARGO_PKG_VERSION") })
+async fn health(state: Data<&AppState>) -> poem::Response {
+    use poem::IntoResponse;
+    let probe = tokio::time::timeout(Duration::from_secs(3), state.db.execute_unprepared("SELECT 1")).await;
+    let database = matches!(probe, Ok(Ok(_)));
+    let mail = if database { crate::mail::sender::health(&state).await.ok() } else { None };
+    let status = match (&mail, database) {
+        (_, false) => "unavailable",
+        (Some(m), true) if !m.ok => "degraded",
+        _ => "ok",
+    };
+    let code = if database { poem::http::StatusCode::OK } else { poem::http::StatusCode::SERVICE_UNAVAILABLE };
+    Json(Health { status, database, mail, version: env!("CARGO_PKG_VERSION") }).with_status(code).into_response()
 }
 
 pub fn app(state: AppState) -> impl poem::Endpoint {
@@ -96,6 +110,7 @@ pub fn app(state: AppState) -> impl poem::Endpoint {
     Route::new()
         .at("/health", get(health))
         .nest("/api", crate::api::routes(public_url))
+        .nest("/operator/mail", crate::web::attention::mail_routes())
         .nest("/", crate::web::routes())
         .data(state)
 }

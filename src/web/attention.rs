@@ -7,7 +7,7 @@ use poem::{Request, Response, handler};
 use super::session::{self, Viewer};
 use super::{form_failure, redirect, render};
 use crate::error::AppError;
-use crate::services::attention::{self, NewMoment, Settings};
+use crate::services::attention::{self, DeadMail, NewMoment, Settings};
 use crate::services::calendar::{self, Owner};
 use crate::services::notifications::{self, Kind};
 use crate::state::AppState;
@@ -201,6 +201,30 @@ pub async fn run_job(
     check_csrf(&state, req, &v, &f)?;
     let report = attention::run_now(&state, &v.actor, &name).await?;
     jobs_page(&state, req, &v, minijinja::context! { report => report }).await
+}
+
+/// The operator's answer to one dead e-mail: `action` is "retry" or "discard".
+#[handler]
+pub async fn dead_mail(
+    req: &Request,
+    state: Data<&AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> poem::Result<Response> {
+    let v = session::require(req, &state).await?;
+    check_csrf(&state, req, &v, &f)?;
+    let what = match field(&f, "action") {
+        "retry" => DeadMail::Retry,
+        "discard" => DeadMail::Discard,
+        _ => return Err(AppError::BadRequest("action must be retry or discard".into()).into()),
+    };
+    attention::handle_dead_mail(&state, &v.actor, id, what).await?;
+    Ok(redirect("/operator/jobs"))
+}
+
+/// Routes of this module that are mounted beside `web::routes` (under /operator/mail).
+pub fn mail_routes() -> impl poem::Endpoint {
+    poem::Route::new().at("/:id", poem::post(dead_mail))
 }
 
 /// The iCalendar feed behind a secret URL; no login (calendar apps cannot log in).

@@ -7,6 +7,7 @@ mod accounts;
 mod bad_input;
 mod checklists;
 mod dashboards;
+mod delivery;
 mod jobs;
 mod journey_api;
 mod journey_pages;
