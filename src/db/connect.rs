@@ -68,3 +68,22 @@ pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, D
     })
     .await
 }
+
+/// Serialises one kind of write inside a write transaction (e.g. numbering, one pending
+/// application per organisation): on PostgreSQL a transaction-scoped advisory lock on `key`;
+/// on SQLite nothing more is needed, as `write_txn` already holds the database's write lock.
+pub async fn serialise(txn: &DatabaseTransaction, what: &str, id: i64) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    // Two 32-bit keys: a stable hash of `what`, and the id (folded into 32 bits).
+    let class = what.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193)) as i32;
+    let key = (id ^ (id >> 32)) as i32;
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        [class.into(), key.into()],
+    ))
+    .await?;
+    Ok(())
+}

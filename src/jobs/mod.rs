@@ -93,7 +93,11 @@ pub async fn run(state: &AppState, job: Job) -> AppResult<Report> {
         Job::ManagerBriefing => work::manager_briefing(state, &mut report).await?,
         Job::HandbookCheck => work::handbook_check(state, &mut report).await?,
         Job::EvidenceLapsing => work::evidence_lapsing(state, &mut report).await?,
-        Job::RecognitionExpiry => work::recognition_expiry(state, &mut report).await?,
+        Job::RecognitionExpiry => {
+            work::recognition_expiry(state, &mut report).await?;
+            // Standing changes (lapsed, expired) are recorded here, not when a page is read.
+            crate::services::recognition::record_standings(state).await?;
+        }
         Job::AdvisorDigest => work::advisor_digest(state, &mut report).await?,
         Job::CustomMoments => work::custom_moments(state, &mut report).await?,
         // Claims each (passport, review date) in its own table.

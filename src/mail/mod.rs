@@ -79,6 +79,4 @@ pub async fn enqueue(db: &impl ConnectionTrait, state: &AppState, msg: Message<'
     Ok(())
 }
 
-pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
-}
+pub use crate::error::is_unique_violation;

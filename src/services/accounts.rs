@@ -13,7 +13,7 @@ use crate::db::write_txn;
 use crate::domain::email::EmailAddress;
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::role::Role;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, OnUnique};
 use crate::mail;
 use crate::state::AppState;
 
@@ -225,6 +225,7 @@ pub async fn accept_invitation(
     let Some(email) = parsed.filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
+    // Checked here for a quick answer; the unique key on the address decides (below).
     if user::Entity::find().filter(user::Column::Email.eq(email.as_str())).count(&state.db).await? > 0 {
         return Err(AppError::invalid("email", "email_taken"));
     }
@@ -254,7 +255,9 @@ pub async fn accept_invitation(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    // Someone took the address between the check above and now: the same answer, not a 500.
+    .on_unique(|| AppError::invalid("email", "email_taken"))?;
     audit::record(
         &txn,
         now,
