@@ -106,3 +106,92 @@ impl Config {
         }
     }
 }
+
+impl Config {
+    /// Checks every setting before anything starts, listens, prints or writes, so a mistake is
+    /// reported first and alone. Returns every problem found, one per line.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut problems = vec![];
+        let url = self.database_url.trim();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            problems.push("DATABASE_URL must start with sqlite:// or postgres://".to_string());
+        }
+        if let Some(public) = &self.public_url
+            && !url::Url::parse(public).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            problems.push(format!("PUBLIC_URL \"{public}\" is not an http(s) address"));
+        }
+        if self.secret_key.as_ref().is_some_and(|k| k.len() < 32) {
+            problems.push("SECRET_KEY must be at least 32 characters".into());
+        }
+        if let Some(smtp) = &self.smtp_url
+            && let Err(e) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(smtp)
+        {
+            // The URL may hold a password: name the problem, not the value.
+            problems
+                .push(format!("SMTP_URL is not usable: {e} (expected e.g. smtp://host:25 or smtps://user:pass@host)"));
+        }
+        if let Err(e) = self.mail_from.parse::<lettre::message::Mailbox>() {
+            problems.push(format!("MAIL_FROM \"{}\" is not an address: {e}", self.mail_from));
+        }
+        if let Err(e) = check_heartbeat(&self.jobs_heartbeat) {
+            problems.push(e);
+        }
+        for (name, ok) in [
+            ("OUTBOX_INTERVAL_MS", self.outbox_interval_ms > 0),
+            ("RECOGNITION_YEARS", self.recognition_years > 0),
+            ("MAX_UPLOAD_BYTES", self.max_upload_bytes > 0),
+            ("SMTP_TIMEOUT_SECS", self.smtp_timeout_secs > 0),
+            ("MAIL_MAX_ATTEMPTS", self.mail_max_attempts > 0),
+        ] {
+            if !ok {
+                problems.push(format!("{name} must be more than 0"));
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    }
+}
+
+/// "off" or a six-field cron expression (seconds first), as tokio-cron-scheduler wants it.
+fn check_heartbeat(heartbeat: &str) -> Result<(), String> {
+    let h = heartbeat.trim();
+    if h.eq_ignore_ascii_case("off") {
+        return Ok(());
+    }
+    let fields = h.split_whitespace().count();
+    if fields != 6 {
+        return Err(format!(
+            "JOBS_HEARTBEAT \"{h}\" has {fields} fields; it needs six, seconds first (e.g. \"0 */5 * * * *\"), or \"off\""
+        ));
+    }
+    use croner::parser::{CronParser, Seconds};
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .build()
+        .parse(h)
+        .map(|_| ())
+        .map_err(|e| format!("JOBS_HEARTBEAT \"{h}\" is not a cron expression: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn every_bad_setting_is_named_before_anything_starts() {
+        let mut c = Config::for_database("sqlite://x.db");
+        assert!(c.validate().is_ok());
+        c.jobs_heartbeat = "*/5 * * * *".into();
+        c.smtp_url = Some("smtpx://nowhere".into());
+        c.mail_from = "not an address".into();
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("JOBS_HEARTBEAT") && e.contains("six"), "{e}");
+        assert!(e.contains("SMTP_URL"), "{e}");
+        assert!(e.contains("MAIL_FROM"), "{e}");
+        c = Config::for_database("mysql://x");
+        assert!(c.validate().unwrap_err().contains("DATABASE_URL"));
+        c = Config::for_database("sqlite://x.db");
+        c.jobs_heartbeat = "0 0 25 * * *".into();
+        assert!(c.validate().unwrap_err().contains("JOBS_HEARTBEAT"));
+    }
+}

@@ -64,8 +64,13 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate => {
-            let db = carer_friendly::db::connect(&cli.config.database_url).await?;
-            carer_friendly::db::migrate(&db, &cli.config.database_url).await?;
+            use carer_friendly::db::connect::explain;
+            let url = &cli.config.database_url;
+            let db =
+                carer_friendly::db::connect(url).await.map_err(|e| anyhow::anyhow!(explain(url, "cannot open", &e)))?;
+            carer_friendly::db::migrate(&db, url)
+                .await
+                .map_err(|e| anyhow::anyhow!(explain(url, "cannot update the schema of", &e)))?;
             println!("database is up to date");
             Ok(())
         }

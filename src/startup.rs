@@ -26,13 +26,18 @@ fn resource_dir(configured: &str, name: &str) -> PathBuf {
 
 /// Everything but the listener: used by `serve`, `demo` and the tests.
 pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let mut db = crate::db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("database: {e}"))?;
+    config.validate().map_err(|e| anyhow::anyhow!("configuration:\n{e}"))?;
+    let mut db = crate::db::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!(crate::db::connect::explain(&config.database_url, "cannot open", &e)))?;
     let queries = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = queries.clone();
     db.set_metric_callback(move |_| {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
-    crate::db::migrate(&db, &config.database_url).await.map_err(|e| anyhow::anyhow!("migrations: {e}"))?;
+    crate::db::migrate(&db, &config.database_url).await.map_err(|e| {
+        anyhow::anyhow!(crate::db::connect::explain(&config.database_url, "cannot update the schema of", &e))
+    })?;
     let checklists = Checklists::load_dir(&resource_dir(&config.checklists_dir, "checklists"))
         .map_err(|e| anyhow::anyhow!("checklist {e}"))?;
     let templates_dir = resource_dir("templates", "templates");
@@ -125,6 +130,8 @@ impl Application {
     /// Builds the state, binds `bind` (use port 0 for a free port) and prints the setup link on
     /// an installation without an operator.
     pub async fn build(mut config: Config, clock: Arc<dyn Clock>, bind: &str) -> anyhow::Result<Application> {
+        // Before listening or printing anything: a bad setting is the only thing reported.
+        config.validate().map_err(|e| anyhow::anyhow!("configuration:\n{e}"))?;
         let acceptor = TcpListener::bind(bind.to_string())
             .into_acceptor()
             .await

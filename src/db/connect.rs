@@ -87,3 +87,22 @@ pub async fn serialise(txn: &DatabaseTransaction, what: &str, id: i64) -> Result
     .await?;
     Ok(())
 }
+
+/// A database error at start as an operator can act on it: which file or server, and what to
+/// check. The URL's password is never shown.
+pub fn explain(url: &str, doing: &str, e: &DbErr) -> String {
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let file = rest.split('?').next().unwrap_or_default();
+        return format!(
+            "{doing} the SQLite database {file}: {e}\nCheck that the folder exists and is writable by this user, \
+             that the file is a carer-friendly database, and that DATABASE_URL points at it."
+        );
+    }
+    let place = url::Url::parse(url)
+        .map(|u| format!("{}:{}{}", u.host_str().unwrap_or("?"), u.port().unwrap_or(5432), u.path()))
+        .unwrap_or_else(|_| "(DATABASE_URL is not a URL)".into());
+    format!(
+        "{doing} the PostgreSQL database at {place}: {e}\nCheck that PostgreSQL runs and accepts connections there, \
+         that the database exists and the user in DATABASE_URL may use it."
+    )
+}

@@ -72,6 +72,17 @@ pub async fn setup_link_if_needed(state: &AppState) -> AppResult<Option<String>>
     }
     let token = random_token();
     let now = state.now();
+    // One working link at a time: a new one ends the ones printed before (also by another
+    // instance starting at the same moment, hence the lock).
+    let txn = write_txn(&state.db).await?;
+    crate::db::connect::serialise(&txn, "setup-link", 0).await?;
+    one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::ExpiresAt, sea_orm::sea_query::Expr::value(now))
+        .filter(one_time_token::Column::Purpose.eq(Purpose::Setup.as_str()))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .filter(one_time_token::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
     one_time_token::ActiveModel {
         token_hash: Set(hash_token(&token)),
         purpose: Set(Purpose::Setup.as_str().into()),
@@ -81,8 +92,9 @@ pub async fn setup_link_if_needed(state: &AppState) -> AppResult<Option<String>>
         expires_at: Set(now + Duration::hours(24)),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(Some(format!("{}/welcome/{token}", state.public_url())))
 }
 

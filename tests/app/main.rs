@@ -12,6 +12,7 @@ mod jobs;
 mod journey_api;
 mod journey_pages;
 mod mail;
+mod operations;
 mod passport;
 mod recognition;
 mod service;
