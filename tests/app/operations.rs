@@ -47,3 +47,87 @@ async fn a_new_setup_link_ends_the_previous_one() {
     assert_eq!(b.get(&path(&second)).await.status(), StatusCode::OK);
     assert_ne!(b.get(&path(&first)).await.status(), StatusCode::OK, "the earlier link no longer works");
 }
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_restores_with_every_file_and_readable_passports() {
+    use carer_friendly::db::backup::{Backup, backup};
+    use carer_friendly::db::entities::evidence_file;
+    use sea_orm::EntityTrait;
+    use serde_json::{Value, json};
+    use sha2::{Digest, Sha256};
+
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Back-up BV", "b").await;
+    let consent = s
+        .hr_api
+        .client
+        .put(format!("{}/passport/consent", s.hr_api.base))
+        .bearer_auth(&s.hr_api.token)
+        .json(&json!({ "hr_copy": false, "statistics": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(consent.status(), StatusCode::OK, "{}", consent.text().await.unwrap());
+    let situation = "Mijn vader woont sinds kort in een verpleeghuis";
+    let r = s.hr_api.post("/passports", json!({ "situation": situation, "arrangements": [], "support": "" })).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let passport = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let items = s.hr_api.item_ids(s.org_id, "bespreken").await;
+    let mut uploaded = vec![];
+    for (i, item) in items.iter().take(3).enumerate() {
+        let mut bytes = pdf_bytes();
+        bytes.extend_from_slice(format!("% file {i}\n").as_bytes());
+        let r = s.hr_api.upload(*item, &format!("Bestand {i}"), &format!("f{i}.pdf"), bytes.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        uploaded.push(hex::encode(Sha256::digest(&bytes)));
+    }
+
+    // Writes go on while the copy is made.
+    let writer = {
+        let api =
+            ApiClient { client: reqwest::Client::new(), base: s.hr_api.base.clone(), token: s.hr_api.token.clone() };
+        let item = items[3];
+        tokio::spawn(async move {
+            for i in 0..20 {
+                api.add_note(item, &format!("Notitie {i}"), "Tijdens de back-up.").await;
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let dir = std::env::temp_dir().join(format!("cf-backup-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("copy.db");
+    let result = backup(&app.state.db, &app.database_url, &file).await.expect("backup");
+    writer.await.unwrap();
+    let Backup::Written { .. } = result else {
+        // PostgreSQL: the way is pg_dump, printed without the password.
+        let Backup::PgDump { command } = result else { unreachable!() };
+        assert!(command.starts_with("pg_dump ") && command.contains("cf_test_"), "{command}");
+        return;
+    };
+    assert!(backup(&app.state.db, &app.database_url, &file).await.is_err(), "an existing file is not overwritten");
+
+    // Restore: the copy plus the passport key (kept beside the database file by default).
+    let key = carer_friendly::services::passport_crypto::key_file_path(&app.state.config);
+    std::fs::copy(&key, dir.join("passport.key")).expect("the passport key is kept");
+    let restored =
+        TestApp::spawn_with(super::smtp::SmtpSink::running().await, format!("sqlite://{}?mode=rwc", file.display()))
+            .await;
+    let mut found: Vec<String> = evidence_file::Entity::find()
+        .all(&restored.state.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| hex::encode(Sha256::digest(&f.content)))
+        .collect();
+    found.sort();
+    uploaded.sort();
+    assert_eq!(found, uploaded, "every evidence file, byte for byte");
+    let api = ApiClient {
+        client: reqwest::Client::new(),
+        base: format!("{}/api/v1", restored.address),
+        token: s.hr_api.token.clone(),
+    };
+    let p = api.get_json(&format!("/passports/{passport}")).await;
+    assert_eq!(p["situation"], situation, "the passport decrypts after the restore");
+}
