@@ -80,6 +80,23 @@ pub struct Config {
     /// the operator can send dead mail again from the jobs page.
     #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 10)]
     pub mail_max_attempts: i32,
+
+    /// Days a sent e-mail stays in the outbox before the daily housekeeping removes it.
+    #[arg(long, env = "RETENTION_SENT_MAIL_DAYS", default_value_t = 30)]
+    pub retention_sent_mail_days: u32,
+
+    /// Days a used or expired one-time link (invitation, reset, setup) is kept.
+    #[arg(long, env = "RETENTION_TOKENS_DAYS", default_value_t = 30)]
+    pub retention_tokens_days: u32,
+
+    /// Days a finished job run is kept. At least 800: a run is the proof that its period (up to
+    /// two years) was done, and removing it early would do that period again.
+    #[arg(long, env = "RETENTION_JOB_RUNS_DAYS", default_value_t = 800)]
+    pub retention_job_runs_days: u32,
+
+    /// Days an entry of the passports' read log is kept.
+    #[arg(long, env = "RETENTION_READ_LOG_DAYS", default_value_t = 730)]
+    pub retention_read_log_days: u32,
 }
 
 impl Config {
@@ -103,6 +120,10 @@ impl Config {
             passport_key_file: None,
             smtp_timeout_secs: 30,
             mail_max_attempts: 10,
+            retention_sent_mail_days: 30,
+            retention_tokens_days: 30,
+            retention_job_runs_days: 800,
+            retention_read_log_days: 730,
         }
     }
 }
@@ -147,6 +168,9 @@ impl Config {
             if !ok {
                 problems.push(format!("{name} must be more than 0"));
             }
+        }
+        if self.retention_job_runs_days < 800 {
+            problems.push("RETENTION_JOB_RUNS_DAYS must be at least 800 (longer than the longest job period)".into());
         }
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
     }

@@ -131,3 +131,60 @@ async fn a_backup_taken_during_writes_restores_with_every_file_and_readable_pass
     let p = api.get_json(&format!("/passports/{passport}")).await;
     assert_eq!(p["situation"], situation, "the passport decrypts after the restore");
 }
+
+#[tokio::test]
+async fn the_daily_housekeeping_removes_what_is_past_retention_and_keeps_the_rest() {
+    use carer_friendly::db::entities::{job_run, one_time_token, outbox, session};
+    use carer_friendly::jobs::{Job, run};
+    use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+
+    let app = TestApp::spawn().await;
+    app.operator().await; // a session and a used setup link
+    let sent = |at: chrono::DateTime<chrono::Utc>| outbox::ActiveModel {
+        recipient: Set("x@example.org".into()),
+        subject: Set("s".into()),
+        body_text: Set("t".into()),
+        body_html: Set("h".into()),
+        dedupe_key: Set(None),
+        attempts: Set(1),
+        created_at: Set(at),
+        next_attempt_at: Set(at),
+        locked_until: Set(None),
+        last_error: Set(None),
+        sent_at: Set(Some(at)),
+        claim_token: Set(None),
+        dead_at: Set(None),
+        ..Default::default()
+    };
+    let old_mail = sent(app.state.now()).insert(&app.state.db).await.unwrap();
+    let now = app.state.now();
+    job_run::ActiveModel {
+        job: Set("old-job".into()),
+        period: Set("2023".into()),
+        scope: Set("all".into()),
+        instance: Set("test".into()),
+        attempts: Set(1),
+        claimed_at: Set(now - chrono::Duration::days(900)),
+        expires_at: Set(now - chrono::Duration::days(900)),
+        finished_at: Set(Some(now - chrono::Duration::days(900))),
+        outcome: Set(Some("0".into())),
+        last_error: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+
+    app.clock.advance(chrono::Duration::days(40));
+    let fresh_mail = sent(app.state.now()).insert(&app.state.db).await.unwrap();
+    let report = run(&app.state, Job::Housekeeping).await.unwrap();
+    assert_eq!(report.done, 1);
+    let db = &app.state.db;
+    assert!(outbox::Entity::find_by_id(old_mail.id).one(db).await.unwrap().is_none(), "sent 40 days ago");
+    assert!(outbox::Entity::find_by_id(fresh_mail.id).one(db).await.unwrap().is_some(), "sent today");
+    assert_eq!(session::Entity::find().count(db).await.unwrap(), 0, "expired sessions");
+    assert_eq!(one_time_token::Entity::find().count(db).await.unwrap(), 0, "the used setup link");
+    let runs: Vec<String> = job_run::Entity::find().all(db).await.unwrap().into_iter().map(|r| r.job).collect();
+    assert!(!runs.contains(&"old-job".to_string()) && runs.contains(&"housekeeping".to_string()), "{runs:?}");
+    assert_eq!(run(&app.state, Job::Housekeeping).await.unwrap().done, 0, "once a day");
+}
