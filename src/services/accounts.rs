@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use super::audit::{self, Entry};
-use super::crypto::{dummy_password_hash, hash_password, hash_token, random_token, verify_password};
+use super::crypto::{dummy_password_hash, hash_token, random_token, verify_password};
 use crate::db::entities::{advisor_assignment, api_token, one_time_token, organisation, session, user};
 use crate::db::write_txn;
 use crate::domain::email::EmailAddress;
@@ -241,7 +241,7 @@ pub async fn accept_invitation(
     if user::Entity::find().filter(user::Column::Email.eq(email.as_str())).count(&state.db).await? > 0 {
         return Err(AppError::invalid("email", "email_taken"));
     }
-    let hash = hash_password(password).map_err(AppError::internal)?;
+    let hash = super::crypto::hash_password_off_runtime(password).await.map_err(AppError::internal)?;
     let now = state.now();
     let txn = write_txn(&state.db).await?;
     // Claim the link first: a second use in parallel updates nothing and stops here.
@@ -397,7 +397,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Ap
         return Err(AppError::NotFound);
     }
     check_password(password).map_err(|e| AppError::Invalid(vec![e]))?;
-    let hash = hash_password(password).map_err(AppError::internal)?;
+    let hash = super::crypto::hash_password_off_runtime(password).await.map_err(AppError::internal)?;
     let now = state.now();
     let user_id = row.user_id.ok_or(AppError::NotFound)?;
     let txn = write_txn(&state.db).await?;

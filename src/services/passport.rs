@@ -1354,7 +1354,11 @@ pub async fn export_pdf(state: &AppState, actor: &Actor, id: i64, channel: Chann
     let content = decrypt_content(state, &v)?;
     log_access(&state.db, state.now(), p.id, actor, side, "export_pdf", channel).await?;
     let view = build_view(state, p, facts, side, v, content).await?;
-    super::passport_pdf::render(state, &view, lang)
+    // Laying out a PDF is CPU work: off the async workers.
+    let (state, lang) = (state.clone(), lang.to_string());
+    tokio::task::spawn_blocking(move || super::passport_pdf::render(&state, &view, &lang))
+        .await
+        .map_err(AppError::internal)?
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -167,7 +167,8 @@ pub async fn certificate_pdf(req: &Request, state: Data<&AppState>, Path(org): P
     let v = session::require(req, &state).await?;
     let lang = session::lang(req, Some(&v));
     let (o, r) = recognition::certificate(&state, &v.actor, org).await?;
-    let bytes = certificate::render_pdf(&o.name, &r, &texts(&state, lang, &r))?;
+    let t = texts(&state, lang, &r);
+    let bytes = certificate::render_pdf_off_runtime(o.name, r.clone(), t).await?;
     Ok(pdf_response(&format!("{}.pdf", r.number), bytes))
 }
 

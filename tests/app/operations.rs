@@ -188,3 +188,37 @@ async fn the_daily_housekeeping_removes_what_is_past_retention_and_keeps_the_res
     assert!(!runs.contains(&"old-job".to_string()) && runs.contains(&"housekeeping".to_string()), "{runs:?}");
     assert_eq!(run(&app.state, Job::Housekeeping).await.unwrap().done, 0, "once a day");
 }
+
+/// Tests run on a one-thread runtime, like a busy server's worker: if argon2 ran on it, nothing
+/// else would move until every hash was done.
+#[tokio::test]
+async fn password_hashing_leaves_the_runtime_free_for_other_work() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let done = Arc::new(AtomicBool::new(false));
+    let ticker = tokio::spawn({
+        let done = done.clone();
+        async move {
+            let (mut worst, mut last) = (Duration::ZERO, Instant::now());
+            while !done.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                worst = worst.max(last.elapsed());
+                last = Instant::now();
+            }
+            worst
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let started = Instant::now();
+    let passwords = ["een lang wachtwoord", "nog een lang wachtwoord"];
+    let hashes: Vec<_> = (0..8)
+        .map(|i| tokio::spawn(carer_friendly::services::crypto::hash_password_off_runtime(passwords[i % 2])))
+        .collect();
+    for h in hashes {
+        assert!(h.await.unwrap().is_ok());
+    }
+    let total = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let worst = ticker.await.unwrap();
+    assert!(worst < total / 2, "the runtime stood still for {worst:?} of {total:?}");
+}
