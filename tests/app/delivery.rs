@@ -240,3 +240,22 @@ async fn health_answers_503_when_the_database_is_gone() {
     assert_eq!(body["status"], "unavailable");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn run_job_all_against_a_mail_server_that_never_answers_finishes() {
+    let app = app_with(Behaviour::Silent, |_| {}).await;
+    queue(&app, "stuck@example.org").await;
+    let bin = env!("CARGO_BIN_EXE_carer-friendly");
+    let run = tokio::process::Command::new(bin)
+        .args(["run-job", "all"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("SMTP_URL", app.smtp.url())
+        .env("SMTP_TIMEOUT_SECS", "1")
+        .env("JOBS_HEARTBEAT", "off")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run).await.expect("run-job all ends").unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("failed: 1"), "{stdout}");
+}
