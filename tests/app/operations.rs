@@ -46,6 +46,14 @@ async fn a_new_setup_link_ends_the_previous_one() {
     let b = app.browser();
     assert_eq!(b.get(&path(&second)).await.status(), StatusCode::OK);
     assert_ne!(b.get(&path(&first)).await.status(), StatusCode::OK, "the earlier link no longer works");
+    // Two instances starting at the same moment: one of the two links works, not both.
+    let (x, y) = tokio::join!(link(), link());
+    let works = [x.unwrap().unwrap(), y.unwrap().unwrap()];
+    let mut ok = 0;
+    for l in &works {
+        ok += usize::from(b.get(&path(l)).await.status() == StatusCode::OK);
+    }
+    assert_eq!(ok, 1, "exactly one working setup link");
 }
 
 #[tokio::test]
