@@ -7,7 +7,7 @@ mod m20261123_000002_recognition;
 mod m20261123_000003_attention;
 mod m20261124_000001_passports;
 mod m20261124_000002_read_indexes;
-mod m20261125_000001_outbox_delivery;
+mod m20261125_000020_outbox_delivery;
 
 pub struct Migrator;
 
@@ -20,7 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_attention::Migration),
             Box::new(m20261124_000001_passports::Migration),
             Box::new(m20261124_000002_read_indexes::Migration),
-            Box::new(m20261125_000001_outbox_delivery::Migration),
+            Box::new(m20261125_000020_outbox_delivery::Migration),
         ]
     }
 }

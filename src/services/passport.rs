@@ -1137,7 +1137,9 @@ async fn remind_of_review(
     let link = format!("{}/passports/{}", state.public_url(), p.id);
     let mut n = 0;
     for (who, side) in [(Some(p.carer_id), Side::Carer), (facts.manager_id, Side::Manager)] {
-        let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active) else { continue };
+        // Only a manager by role is the manager side (as in the policy; same rule as on main).
+        let is_side = |u: &&user::Model| side == Side::Carer || u.role == crate::domain::role::Role::Manager.as_str();
+        let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active).filter(is_side) else { continue };
         mail::enqueue(
             &txn,
             state,
