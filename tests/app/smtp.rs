@@ -55,6 +55,8 @@ pub struct SmtpSink {
     pub tries: Arc<Mutex<Vec<Mail>>>,
     pub behaviour: Arc<Mutex<Behaviour>>,
     task: Option<JoinHandle<()>>,
+    /// Open conversations: a stopped server also drops the connections a client keeps pooled.
+    conversations: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl SmtpSink {
@@ -69,6 +71,7 @@ impl SmtpSink {
             tries: Arc::new(Mutex::new(vec![])),
             behaviour: Arc::new(Mutex::new(Behaviour::Accept)),
             task: None,
+            conversations: Arc::new(Mutex::new(vec![])),
         }
     }
 
@@ -97,13 +100,15 @@ impl SmtpSink {
     pub async fn start(&mut self) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.expect("bind sink");
         let (mails, tries, behaviour) = (self.mails.clone(), self.tries.clone(), self.behaviour.clone());
+        let conversations = self.conversations.clone();
         self.task = Some(tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else { return };
                 let (mails, tries, behaviour) = (mails.clone(), tries.clone(), behaviour.clone());
-                tokio::spawn(async move {
+                let talk = tokio::spawn(async move {
                     let _ = converse(socket, mails, tries, behaviour).await;
                 });
+                conversations.lock().unwrap().push(talk);
             }
         }));
     }
@@ -111,6 +116,9 @@ impl SmtpSink {
     pub fn stop(&mut self) {
         if let Some(t) = self.task.take() {
             t.abort();
+        }
+        for c in self.conversations.lock().unwrap().drain(..) {
+            c.abort();
         }
     }
 
