@@ -80,6 +80,32 @@ pub struct Config {
     /// X-Forwarded-For; the last address in it is used). Unset: the connecting peer's address.
     #[arg(long, env = "CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+    /// Longest one e-mail may take to hand to the SMTP server, in seconds (every step together);
+    /// a server that stops answering then costs this much, not the whole queue.
+    #[arg(long, env = "SMTP_TIMEOUT_SECS", default_value_t = 30)]
+    pub smtp_timeout_secs: u64,
+
+    /// Tries per e-mail before it is given up as dead (a permanent refusal is dead at once);
+    /// the operator can send dead mail again from the jobs page.
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 10)]
+    pub mail_max_attempts: i32,
+
+    /// Days a sent e-mail stays in the outbox before the daily housekeeping removes it.
+    #[arg(long, env = "RETENTION_SENT_MAIL_DAYS", default_value_t = 30)]
+    pub retention_sent_mail_days: u32,
+
+    /// Days a used or expired one-time link (invitation, reset, setup) is kept.
+    #[arg(long, env = "RETENTION_TOKENS_DAYS", default_value_t = 30)]
+    pub retention_tokens_days: u32,
+
+    /// Days a finished job run is kept. At least 800: a run is the proof that its period (up to
+    /// two years) was done, and removing it early would do that period again.
+    #[arg(long, env = "RETENTION_JOB_RUNS_DAYS", default_value_t = 800)]
+    pub retention_job_runs_days: u32,
+
+    /// Days an entry of the passports' read log is kept.
+    #[arg(long, env = "RETENTION_READ_LOG_DAYS", default_value_t = 730)]
+    pub retention_read_log_days: u32,
 }
 
 impl Config {
@@ -103,6 +129,104 @@ impl Config {
             passport_key_file: None,
             rate_limits: true,
             client_ip_header: None,
+            smtp_timeout_secs: 30,
+            mail_max_attempts: 10,
+            retention_sent_mail_days: 30,
+            retention_tokens_days: 30,
+            retention_job_runs_days: 800,
+            retention_read_log_days: 730,
         }
+    }
+}
+
+impl Config {
+    /// Checks every setting before anything starts, listens, prints or writes, so a mistake is
+    /// reported first and alone. Returns every problem found, one per line.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut problems = vec![];
+        let url = self.database_url.trim();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            problems.push("DATABASE_URL must start with sqlite:// or postgres://".to_string());
+        }
+        if let Some(public) = &self.public_url
+            && !url::Url::parse(public).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            problems.push(format!("PUBLIC_URL \"{public}\" is not an http(s) address"));
+        }
+        if self.secret_key.as_ref().is_some_and(|k| k.len() < 32) {
+            problems.push("SECRET_KEY must be at least 32 characters".into());
+        }
+        if let Some(smtp) = &self.smtp_url
+            && let Err(e) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(smtp)
+        {
+            // The URL may hold a password: name the problem, not the value.
+            problems
+                .push(format!("SMTP_URL is not usable: {e} (expected e.g. smtp://host:25 or smtps://user:pass@host)"));
+        }
+        if let Err(e) = self.mail_from.parse::<lettre::message::Mailbox>() {
+            problems.push(format!("MAIL_FROM \"{}\" is not an address: {e}", self.mail_from));
+        }
+        if let Err(e) = check_heartbeat(&self.jobs_heartbeat) {
+            problems.push(e);
+        }
+        for (name, ok) in [
+            ("OUTBOX_INTERVAL_MS", self.outbox_interval_ms > 0),
+            ("RECOGNITION_YEARS", self.recognition_years > 0),
+            ("MAX_UPLOAD_BYTES", self.max_upload_bytes > 0),
+            ("SMTP_TIMEOUT_SECS", self.smtp_timeout_secs > 0),
+            ("MAIL_MAX_ATTEMPTS", self.mail_max_attempts > 0),
+        ] {
+            if !ok {
+                problems.push(format!("{name} must be more than 0"));
+            }
+        }
+        if self.retention_job_runs_days < 800 {
+            problems.push("RETENTION_JOB_RUNS_DAYS must be at least 800 (longer than the longest job period)".into());
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    }
+}
+
+/// "off" or a six-field cron expression (seconds first), as tokio-cron-scheduler wants it.
+fn check_heartbeat(heartbeat: &str) -> Result<(), String> {
+    let h = heartbeat.trim();
+    if h.eq_ignore_ascii_case("off") {
+        return Ok(());
+    }
+    let fields = h.split_whitespace().count();
+    if fields != 6 {
+        return Err(format!(
+            "JOBS_HEARTBEAT \"{h}\" has {fields} fields; it needs six, seconds first (e.g. \"0 */5 * * * *\"), or \"off\""
+        ));
+    }
+    use croner::parser::{CronParser, Seconds};
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .build()
+        .parse(h)
+        .map(|_| ())
+        .map_err(|e| format!("JOBS_HEARTBEAT \"{h}\" is not a cron expression: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn every_bad_setting_is_named_before_anything_starts() {
+        let mut c = Config::for_database("sqlite://x.db");
+        assert!(c.validate().is_ok());
+        c.jobs_heartbeat = "*/5 * * * *".into();
+        c.smtp_url = Some("smtpx://nowhere".into());
+        c.mail_from = "not an address".into();
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("JOBS_HEARTBEAT") && e.contains("six"), "{e}");
+        assert!(e.contains("SMTP_URL"), "{e}");
+        assert!(e.contains("MAIL_FROM"), "{e}");
+        c = Config::for_database("mysql://x");
+        assert!(c.validate().unwrap_err().contains("DATABASE_URL"));
+        c = Config::for_database("sqlite://x.db");
+        c.jobs_heartbeat = "0 0 25 * * *".into();
+        assert!(c.validate().unwrap_err().contains("JOBS_HEARTBEAT"));
     }
 }

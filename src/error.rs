@@ -43,12 +43,45 @@ pub enum AppError {
     #[error("the form has expired or was not sent from this site; please try again")]
     Csrf,
     #[error("database error")]
-    Db(#[from] sea_orm::DbErr),
+    Db(sea_orm::DbErr),
     #[error("internal error")]
     Internal(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What a unique key refusing a write means when nobody said more: two people did the same at
+/// the same time. A 409 the person can act on (try again), not a 500.
+pub const SIMULTANEOUS: &str = "someone else did this at the same time; reload and try again";
+
+/// Every database error becomes an `AppError` here, and only here: a unique violation is a
+/// conflict (409), everything else an internal error. Use `on_unique` where a key has a more
+/// precise meaning, such as a field error (422).
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        if is_unique_violation(&e) {
+            tracing::info!(error = %e, "unique key refused a write");
+            AppError::Conflict(SIMULTANEOUS.into())
+        } else {
+            AppError::Db(e)
+        }
+    }
+}
+
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Gives a unique violation its meaning at the place that knows it (realworld's `on_constraint`).
+pub trait OnUnique<T> {
+    fn on_unique(self, meaning: impl FnOnce() -> AppError) -> AppResult<T>;
+}
+
+impl<T> OnUnique<T> for Result<T, sea_orm::DbErr> {
+    fn on_unique(self, meaning: impl FnOnce() -> AppError) -> AppResult<T> {
+        self.map_err(|e| if is_unique_violation(&e) { meaning() } else { e.into() })
+    }
+}
 
 impl AppError {
     pub fn invalid(field: &str, code: &'static str) -> Self {

@@ -39,6 +39,12 @@ enum Command {
         /// recognition-expiry, advisor-digest, custom-moments, passport-reviews or all
         name: String,
     },
+    /// Writes a consistent copy of the database to PATH while the service runs (SQLite), or
+    /// prints the pg_dump command (PostgreSQL). Keep the passport key too: see README, "Operations".
+    Backup {
+        /// A new file for the copy.
+        path: std::path::PathBuf,
+    },
     /// Re-encrypts the passports' free text under PASSPORT_KEY (after a key change, with the
     /// previous key in PASSPORT_OLD_KEYS). See README, "Key rotation".
     RotatePassportKey {
@@ -64,8 +70,13 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate => {
-            let db = carer_friendly::db::connect(&cli.config.database_url).await?;
-            carer_friendly::db::migrate(&db, &cli.config.database_url).await?;
+            use carer_friendly::db::connect::explain;
+            let url = &cli.config.database_url;
+            let db =
+                carer_friendly::db::connect(url).await.map_err(|e| anyhow::anyhow!(explain(url, "cannot open", &e)))?;
+            carer_friendly::db::migrate(&db, url)
+                .await
+                .map_err(|e| anyhow::anyhow!(explain(url, "cannot update the schema of", &e)))?;
             println!("database is up to date");
             Ok(())
         }
@@ -99,6 +110,28 @@ async fn main() -> anyhow::Result<()> {
                 carer_friendly::mail::sender::Transport::from_config(&state.config).map_err(anyhow::Error::msg)?;
             let sent = carer_friendly::mail::sender::send_due(&state, &transport).await?;
             println!("mail: {sent:?}");
+            Ok(())
+        }
+        Command::Backup { path } => {
+            use carer_friendly::db::backup::{Backup, backup};
+            use carer_friendly::db::connect::explain;
+            cli.config.validate().map_err(|e| anyhow::anyhow!("configuration:\n{e}"))?;
+            let url = &cli.config.database_url;
+            let db =
+                carer_friendly::db::connect(url).await.map_err(|e| anyhow::anyhow!(explain(url, "cannot open", &e)))?;
+            match backup(&db, url, &path).await.map_err(anyhow::Error::msg)? {
+                Backup::Written { path, bytes } => println!("database copied to {path} ({bytes} bytes)"),
+                Backup::PgDump { command } => println!("PostgreSQL: back up with pg_dump, e.g.\n  {command}"),
+            }
+            match &cli.config.passport_key {
+                Some(_) => {
+                    println!("The passport key is PASSPORT_KEY: keep it (apart from this copy) to read passports.")
+                }
+                None => println!(
+                    "The passport key is in {}: keep a copy of it (apart from this copy); without it passports cannot be read.",
+                    carer_friendly::services::passport_crypto::key_file_path(&cli.config).display()
+                ),
+            }
             Ok(())
         }
         Command::RotatePassportKey { generate: true } => {

@@ -26,13 +26,18 @@ fn resource_dir(configured: &str, name: &str) -> PathBuf {
 
 /// Everything but the listener: used by `serve`, `demo` and the tests.
 pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let mut db = crate::db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("database: {e}"))?;
+    config.validate().map_err(|e| anyhow::anyhow!("configuration:\n{e}"))?;
+    let mut db = crate::db::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!(crate::db::connect::explain(&config.database_url, "cannot open", &e)))?;
     let queries = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = queries.clone();
     db.set_metric_callback(move |_| {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
-    crate::db::migrate(&db, &config.database_url).await.map_err(|e| anyhow::anyhow!("migrations: {e}"))?;
+    crate::db::migrate(&db, &config.database_url).await.map_err(|e| {
+        anyhow::anyhow!(crate::db::connect::explain(&config.database_url, "cannot update the schema of", &e))
+    })?;
     let checklists = Checklists::load_dir(&resource_dir(&config.checklists_dir, "checklists"))
         .map_err(|e| anyhow::anyhow!("checklist {e}"))?;
     let templates_dir = resource_dir("templates", "templates");
@@ -82,15 +87,29 @@ async fn shared_secret(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<u
 
 #[derive(serde::Serialize)]
 struct Health {
+    /// "ok"; "degraded" when mail is failing or dead; "unavailable" without the database.
     status: &'static str,
     database: bool,
+    /// Absent when the database cannot be asked.
+    mail: Option<crate::mail::sender::MailHealth>,
     version: &'static str,
 }
 
+/// 200 while the database answers (mail trouble shows in the JSON only: the service still
+/// works and keeps the mail), 503 when it does not, so a load balancer takes the instance out.
 #[handler]
-async fn health(state: Data<&AppState>) -> Json<Health> {
-    let database = state.db.execute_unprepared("SELECT 1").await.is_ok();
-    Json(Health { status: if database { "ok" } else { "degraded" }, database, version: env!("CARGO_PKG_VERSION") })
+async fn health(state: Data<&AppState>) -> poem::Response {
+    use poem::IntoResponse;
+    let probe = tokio::time::timeout(Duration::from_secs(3), state.db.execute_unprepared("SELECT 1")).await;
+    let database = matches!(probe, Ok(Ok(_)));
+    let mail = if database { crate::mail::sender::health(&state).await.ok() } else { None };
+    let status = match (&mail, database) {
+        (_, false) => "unavailable",
+        (Some(m), true) if !m.ok => "degraded",
+        _ => "ok",
+    };
+    let code = if database { poem::http::StatusCode::OK } else { poem::http::StatusCode::SERVICE_UNAVAILABLE };
+    Json(Health { status, database, mail, version: env!("CARGO_PKG_VERSION") }).with_status(code).into_response()
 }
 
 pub fn app(state: AppState) -> impl poem::Endpoint {
@@ -113,6 +132,8 @@ impl Application {
     /// Builds the state, binds `bind` (use port 0 for a free port) and prints the setup link on
     /// an installation without an operator.
     pub async fn build(mut config: Config, clock: Arc<dyn Clock>, bind: &str) -> anyhow::Result<Application> {
+        // Before listening or printing anything: a bad setting is the only thing reported.
+        config.validate().map_err(|e| anyhow::anyhow!("configuration:\n{e}"))?;
         let acceptor = TcpListener::bind(bind.to_string())
             .into_acceptor()
             .await

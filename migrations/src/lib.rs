@@ -9,6 +9,7 @@ mod m20261124_000001_passports;
 mod m20261124_000002_read_indexes;
 mod m20261125_000001_passport_file_imports;
 mod m20261125_000010_accounts;
+mod m20261125_000020_outbox_delivery;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_read_indexes::Migration),
             Box::new(m20261125_000001_passport_file_imports::Migration),
             Box::new(m20261125_000010_accounts::Migration),
+            Box::new(m20261125_000020_outbox_delivery::Migration),
         ]
     }
 }

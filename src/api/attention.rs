@@ -131,6 +131,18 @@ pub struct Jobs {
     pub mail_waiting: u64,
     /// E-mails whose last attempt failed (they are retried with backoff).
     pub mail_failed: u64,
+    /// E-mails given up (refused for good or out of attempts): retry or discard them.
+    pub mail_dead: Vec<DeadMailInfo>,
+}
+
+#[derive(Object)]
+pub struct DeadMailInfo {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub attempts: i32,
+    pub error: Option<String>,
+    pub dead_at: Option<DateTime<Utc>>,
 }
 
 fn report(r: crate::jobs::Report) -> JobRunReport {
@@ -317,6 +329,18 @@ impl AttentionApi {
         Ok(Json(Jobs {
             mail_waiting: o.mail_waiting,
             mail_failed: o.mail_failures.len() as u64,
+            mail_dead: o
+                .mail_dead
+                .into_iter()
+                .map(|m| DeadMailInfo {
+                    id: m.id,
+                    recipient: m.recipient,
+                    subject: m.subject,
+                    attempts: m.attempts,
+                    error: m.last_error,
+                    dead_at: m.dead_at,
+                })
+                .collect(),
             jobs: o
                 .jobs
                 .into_iter()
@@ -346,5 +370,19 @@ impl AttentionApi {
     #[oai(path = "/jobs/:name/run", method = "post", tag = "Tag::Jobs")]
     async fn run(&self, state: Data<&AppState>, auth: ApiAuth, name: Path<String>) -> poem::Result<Json<JobRunReport>> {
         Ok(Json(report(svc::run_now(&state, &auth.0, &name.0).await?)))
+    }
+
+    /// Sends a dead e-mail again, with a fresh count of attempts (operator; audited).
+    #[oai(path = "/mail/:id/retry", method = "post", tag = "Tag::Jobs")]
+    async fn retry_mail(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<()> {
+        svc::handle_dead_mail(&state, &auth.0, id.0, svc::DeadMail::Retry).await?;
+        Ok(())
+    }
+
+    /// Discards a dead e-mail: it will not be sent (operator; audited).
+    #[oai(path = "/mail/:id", method = "delete", tag = "Tag::Jobs")]
+    async fn discard_mail(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<()> {
+        svc::handle_dead_mail(&state, &auth.0, id.0, svc::DeadMail::Discard).await?;
+        Ok(())
     }
 }

@@ -395,7 +395,7 @@ impl RecognitionApi {
     ) -> poem::Result<Attachment<Vec<u8>>> {
         let (o, r) = svc::certificate(&state, &auth.0, id.0).await?;
         let texts = crate::web::recognition::texts(&state, self::lang(&lang), &r);
-        let bytes = certificate::render_pdf(&o.name, &r, &texts)?;
+        let bytes = certificate::render_pdf_off_runtime(o.name, r.clone(), texts).await?;
         Ok(Attachment::new(bytes).attachment_type(AttachmentType::Attachment).filename(format!("{}.pdf", r.number)))
     }
 

@@ -1,4 +1,5 @@
 //! Persistence: the connection (SQLite or PostgreSQL), migrations, and the sea-orm entities.
+pub mod backup;
 pub mod connect;
 pub mod entities;
 

@@ -35,10 +35,13 @@ pub enum Job {
     CustomMoments,
     /// Working Carers Passports whose review date nears: carer and manager (each review once).
     PassportReviews,
+    /// Daily: removes expired sessions and links, sent mail, old job runs and read-log entries
+    /// past their retention (see the RETENTION_* settings).
+    Housekeeping,
 }
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::DayOfCarers,
         Job::AppraisalCycle,
         Job::ManagerBriefing,
@@ -48,6 +51,7 @@ impl Job {
         Job::AdvisorDigest,
         Job::CustomMoments,
         Job::PassportReviews,
+        Job::Housekeeping,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +65,7 @@ impl Job {
             Job::AdvisorDigest => "advisor-digest",
             Job::CustomMoments => "custom-moments",
             Job::PassportReviews => "passport-reviews",
+            Job::Housekeeping => "housekeeping",
         }
     }
 
@@ -93,9 +98,14 @@ pub async fn run(state: &AppState, job: Job) -> AppResult<Report> {
         Job::ManagerBriefing => work::manager_briefing(state, &mut report).await?,
         Job::HandbookCheck => work::handbook_check(state, &mut report).await?,
         Job::EvidenceLapsing => work::evidence_lapsing(state, &mut report).await?,
-        Job::RecognitionExpiry => work::recognition_expiry(state, &mut report).await?,
+        Job::RecognitionExpiry => {
+            work::recognition_expiry(state, &mut report).await?;
+            // Standing changes (lapsed, expired) are recorded here, not when a page is read.
+            crate::services::recognition::record_standings(state).await?;
+        }
         Job::AdvisorDigest => work::advisor_digest(state, &mut report).await?,
         Job::CustomMoments => work::custom_moments(state, &mut report).await?,
+        Job::Housekeeping => work::housekeeping(state, &mut report).await?,
         // Claims each (passport, review date) in its own table.
         Job::PassportReviews => {
             report.notices = crate::services::passport::send_review_reminders(state).await?;

@@ -560,6 +560,20 @@ pub async fn custom_moments(state: &AppState, report: &mut Report) -> AppResult<
     Ok(())
 }
 
+/// Daily (Europe/Amsterdam): what has served its purpose is removed, in one transaction with the
+/// claim. The outcome is the number of rows removed.
+pub async fn housekeeping(state: &AppState, report: &mut Report) -> AppResult<()> {
+    let now = state.now();
+    let period = local_date(zone("Europe/Amsterdam"), now).to_string();
+    // Rows removed are the claim's outcome, not reminders: keep them out of the count.
+    let notices = report.notices;
+    once!(state, report, Job::Housekeeping, period, "all", |txn| {
+        crate::services::housekeeping::purge(&txn, &state.config, now).await
+    });
+    report.notices = notices;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::step;

@@ -4,7 +4,8 @@
 pub mod sender;
 
 use chrono::Duration;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
 use crate::db::entities::outbox;
 use crate::error::{AppError, AppResult};
@@ -65,15 +66,17 @@ pub async fn enqueue(db: &impl ConnectionTrait, state: &AppState, msg: Message<'
         locked_until: Set(None),
         last_error: Set(None),
         sent_at: Set(None),
+        claim_token: Set(None),
+        dead_at: Set(None),
         ..Default::default()
     };
-    match row.insert(db).await {
-        Ok(_) => Ok(()),
-        Err(e) if msg.dedupe_key.is_some() && is_unique_violation(&e) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    // A repeat of a dedupe key is skipped by the database, not caught as an error: on PostgreSQL
+    // an error would abort the caller's transaction.
+    outbox::Entity::insert(row)
+        .on_conflict(OnConflict::column(outbox::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
-pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
-}
+pub use crate::error::is_unique_violation;

@@ -7,13 +7,13 @@ use sea_orm::{
 };
 
 use super::audit::{self, Entry};
-use super::crypto::{dummy_password_hash, hash_password, hash_token, random_token, verify_password};
+use super::crypto::{dummy_password_hash, hash_token, random_token};
 use crate::db::entities::{advisor_assignment, api_token, one_time_token, organisation, session, user};
 use crate::db::write_txn;
 use crate::domain::email::EmailAddress;
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::role::Role;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, OnUnique};
 use crate::mail;
 use crate::state::AppState;
 
@@ -72,6 +72,17 @@ pub async fn setup_link_if_needed(state: &AppState) -> AppResult<Option<String>>
     }
     let token = random_token();
     let now = state.now();
+    // One working link at a time: a new one ends the ones printed before (also by another
+    // instance starting at the same moment, hence the lock).
+    let txn = write_txn(&state.db).await?;
+    crate::db::connect::serialise(&txn, "setup-link", 0).await?;
+    one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::ExpiresAt, sea_orm::sea_query::Expr::value(now))
+        .filter(one_time_token::Column::Purpose.eq(Purpose::Setup.as_str()))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .filter(one_time_token::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
     one_time_token::ActiveModel {
         token_hash: Set(hash_token(&token)),
         purpose: Set(Purpose::Setup.as_str().into()),
@@ -81,8 +92,9 @@ pub async fn setup_link_if_needed(state: &AppState) -> AppResult<Option<String>>
         expires_at: Set(now + Duration::hours(24)),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(Some(format!("{}/welcome/{token}", state.public_url())))
 }
 
@@ -228,10 +240,11 @@ pub async fn accept_invitation(
     let Some(email) = parsed.filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
+    // Checked here for a quick answer; the unique key on the address decides (below).
     if user::Entity::find().filter(user::Column::Email.eq(email.as_str())).count(&state.db).await? > 0 {
         return Err(AppError::invalid("email", "email_taken"));
     }
-    let hash = hash_password(password).map_err(AppError::internal)?;
+    let hash = super::crypto::hash_password_off_runtime(password).await.map_err(AppError::internal)?;
     let now = state.now();
     let txn = write_txn(&state.db).await?;
     // Claim the link first: a second use in parallel updates nothing and stops here.
@@ -257,7 +270,9 @@ pub async fn accept_invitation(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    // Someone took the address between the check above and now: the same answer, not a 500.
+    .on_unique(|| AppError::invalid("email", "email_taken"))?;
     audit::record(
         &txn,
         now,
@@ -304,7 +319,8 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<(
     super::throttle::count_login_attempt(&state.db, &email, state.now()).await?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?;
     let hash = found.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = verify_password(password, hash.as_deref().unwrap_or(dummy_password_hash()));
+    let ok =
+        super::crypto::verify_password_off_runtime(password, hash.as_deref().unwrap_or(dummy_password_hash())).await;
     let Some(u) = found.filter(|u| ok && hash.is_some() && u.active) else {
         return Err(AppError::Invalid(vec![FieldError::new("password", "login_failed")]));
     };
@@ -403,7 +419,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Ap
         return Err(AppError::NotFound);
     }
     check_password(password).map_err(|e| AppError::Invalid(vec![e]))?;
-    let hash = hash_password(password).map_err(AppError::internal)?;
+    let hash = super::crypto::hash_password_off_runtime(password).await.map_err(AppError::internal)?;
     let now = state.now();
     let user_id = row.user_id.ok_or(AppError::NotFound)?;
     let txn = write_txn(&state.db).await?;

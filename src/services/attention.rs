@@ -225,6 +225,8 @@ pub struct JobsOverview {
     pub jobs: Vec<JobView>,
     pub mail_failures: Vec<outbox::Model>,
     pub mail_waiting: u64,
+    /// Given up (refused for good, or out of attempts): the operator retries or discards them.
+    pub mail_dead: Vec<outbox::Model>,
 }
 
 /// The next heartbeat after `now` (the cron has seconds).
@@ -273,13 +275,25 @@ pub async fn jobs_overview(state: &AppState, actor: &Actor) -> AppResult<JobsOve
     }
     let mail_failures = outbox::Entity::find()
         .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::DeadAt.is_null())
         .filter(outbox::Column::LastError.is_not_null())
         .order_by_desc(outbox::Column::Id)
         .limit(50)
         .all(&state.db)
         .await?;
-    let mail_waiting = outbox::Entity::find().filter(outbox::Column::SentAt.is_null()).count(&state.db).await?;
-    Ok(JobsOverview { jobs, mail_failures, mail_waiting })
+    let mail_waiting = outbox::Entity::find()
+        .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::DeadAt.is_null())
+        .count(&state.db)
+        .await?;
+    let mail_dead = outbox::Entity::find()
+        .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::DeadAt.is_not_null())
+        .order_by_desc(outbox::Column::Id)
+        .limit(100)
+        .all(&state.db)
+        .await?;
+    Ok(JobsOverview { jobs, mail_failures, mail_waiting, mail_dead })
 }
 
 /// The operator runs a job now; periods already done stay done.
@@ -302,4 +316,66 @@ pub async fn run_now(state: &AppState, actor: &Actor, name: &str) -> AppResult<c
     .await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// What the operator does with dead mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadMail {
+    /// Send it again now, with a fresh count of attempts.
+    Retry,
+    /// Remove it; it will not be sent.
+    Discard,
+}
+
+/// Retries or discards one dead e-mail (operator), audited. Only dead mail: a message that is
+/// still being tried, or was sent, is not touched (404).
+pub async fn handle_dead_mail(state: &AppState, actor: &Actor, id: i64, what: DeadMail) -> AppResult<()> {
+    actor.may_globally(GlobalPermission::ManageJobs)?;
+    let txn = write_txn(&state.db).await?;
+    let row = outbox::Entity::find_by_id(id)
+        .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::DeadAt.is_not_null())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (action, changed) = match what {
+        DeadMail::Retry => (
+            "mail.retry",
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::DeadAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .col_expr(outbox::Column::Attempts, Expr::value(0))
+                .col_expr(outbox::Column::NextAttemptAt, Expr::value(state.now()))
+                .filter(outbox::Column::Id.eq(id))
+                .filter(outbox::Column::DeadAt.is_not_null())
+                .exec(&txn)
+                .await?
+                .rows_affected,
+        ),
+        DeadMail::Discard => (
+            "mail.discard",
+            outbox::Entity::delete_many()
+                .filter(outbox::Column::Id.eq(id))
+                .filter(outbox::Column::DeadAt.is_not_null())
+                .exec(&txn)
+                .await?
+                .rows_affected,
+        ),
+    };
+    if changed != 1 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &txn,
+        state.now(),
+        Entry {
+            actor_id: Some(actor.user_id),
+            organisation_id: None,
+            action,
+            subject: format!("outbox:{id}"),
+            detail: Some(format!("{} · {}", row.recipient, row.subject)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

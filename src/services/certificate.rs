@@ -48,6 +48,12 @@ pub fn qr_svg(url: &str) -> String {
     }
 }
 
+/// `render_pdf` on tokio's blocking pool: laying out a PDF is CPU work that would hold up the
+/// async workers.
+pub async fn render_pdf_off_runtime(organisation: String, r: RecognitionView, t: Texts) -> AppResult<Vec<u8>> {
+    tokio::task::spawn_blocking(move || render_pdf(&organisation, &r, &t)).await.map_err(AppError::internal)?
+}
+
 pub fn render_pdf(organisation: &str, r: &RecognitionView, t: &Texts) -> AppResult<Vec<u8>> {
     let (w, h) = (297.0f32, 210.0f32);
     let (doc, page, layer) = PdfDocument::new(latin(&t.title), Mm(w), Mm(h), "certificate");

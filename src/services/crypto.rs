@@ -30,6 +30,29 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
+/// `hash_password` on tokio's blocking pool: argon2 takes a lot of CPU on purpose, and on the
+/// async workers it would hold up every other request meanwhile.
+pub async fn hash_password_off_runtime(password: &str) -> Result<String, String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| e.to_string())?
+}
+
+/// `verify_password` on the blocking pool (see `hash_password_off_runtime`).
+pub async fn verify_password_off_runtime(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+}
+
+/// The SHA-256 of an upload (up to MAX_UPLOAD_BYTES) on the blocking pool; gives the bytes back.
+pub async fn sha256_hex_off_runtime(data: Vec<u8>) -> Result<(Vec<u8>, String), String> {
+    tokio::task::spawn_blocking(move || {
+        let sha = sha256_hex(&data);
+        (data, sha)
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
 /// A hash to compare against when the user does not exist, so a login takes as long either way.
 pub fn dummy_password_hash() -> &'static str {
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0T3b1Fq3PJdHh0r2xLvzQ7Y6w3l0fHnq5tBdqVtM2dU"

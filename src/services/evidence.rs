@@ -152,7 +152,7 @@ pub async fn add(state: &AppState, actor: &Actor, item_id: i64, new: NewEvidence
             ("link", None, Some(u), None, sha)
         }
         Body::File { filename, bytes } => {
-            let sha = sha256_hex(&bytes);
+            let (bytes, sha) = super::crypto::sha256_hex_off_runtime(bytes).await.map_err(AppError::internal)?;
             let content_type = sniff(&bytes).unwrap_or("application/octet-stream");
             let f = evidence_file::ActiveModel {
                 size: Set(bytes.len() as i64),

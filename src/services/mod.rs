@@ -9,6 +9,7 @@ pub mod certificate;
 pub mod crypto;
 pub mod dashboard;
 pub mod evidence;
+pub mod housekeeping;
 pub mod members;
 pub mod notifications;
 pub mod organisations;

@@ -1095,55 +1095,106 @@ pub async fn figures_for_item(
 /// (passport, review date) is claimed once with a unique row, so it never sends twice, also with
 /// several instances or when run again. Returns the number of passports reminded.
 pub async fn send_review_reminders(state: &AppState) -> AppResult<usize> {
+    use crate::jobs::claims;
+    use sea_orm::sea_query::Query;
     let today = state.now().date_naive();
     let horizon = today + Duration::days(rules::REMINDER_DAYS_AHEAD);
-    let due = passport::Entity::find().filter(passport::Column::ReviewDate.lte(horizon)).all(&state.db).await?;
+    // Only passports not yet reminded of their current review date: a heartbeat reads nothing
+    // for passports past their date that were reminded long ago.
+    let reminded = Query::select()
+        .expr(Expr::val(1))
+        .from(passport_review_reminder::Entity)
+        .and_where(
+            Expr::col((passport_review_reminder::Entity, passport_review_reminder::Column::PassportId))
+                .equals((passport::Entity, passport::Column::Id)),
+        )
+        .and_where(
+            Expr::col((passport_review_reminder::Entity, passport_review_reminder::Column::ReviewDate))
+                .equals((passport::Entity, passport::Column::ReviewDate)),
+        )
+        .to_owned();
+    let due = passport::Entity::find()
+        .filter(passport::Column::ReviewDate.lte(horizon))
+        .filter(Expr::exists(reminded).not())
+        .all(&state.db)
+        .await?;
     let mut sent = 0;
     for p in due {
-        let txn = write_txn(&state.db).await?;
-        let claim = passport_review_reminder::ActiveModel {
-            passport_id: Set(p.id),
-            review_date: Set(p.review_date),
-            sent_at: Set(state.now()),
-            ..Default::default()
+        // The job claims decide who reminds (several instances, a crash half-way); the reminder
+        // row is written with the claim's finish, in one transaction.
+        let job = crate::jobs::Job::PassportReviews.name();
+        let Some(claim) = claims::claim(state, job, &p.review_date.to_string(), &format!("passport:{}", p.id)).await?
+        else {
+            continue;
         };
-        match claim.insert(&txn).await {
-            Ok(_) => {}
-            Err(e) if mail::is_unique_violation(&e) => {
-                txn.rollback().await?;
-                continue;
+        match remind_of_review(state, &p, &claim).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(passport = p.id, error = %e, "passport review reminder failed; retried next run");
+                claims::fail(state, &claim, &e.to_string()).await?;
             }
-            Err(e) => return Err(e.into()),
         }
-        let facts = facts_of(&txn, &p).await?;
-        let users = users_by_id(&txn, [p.carer_id].into_iter().chain(facts.manager_id)).await?;
-        let carer_name = name_of(&users, Some(p.carer_id)).unwrap_or_default();
-        let link = format!("{}/passports/{}", state.public_url(), p.id);
-        for (who, side) in [(Some(p.carer_id), Side::Carer), (facts.manager_id, Side::Manager)] {
-            // Only a manager by role is the manager side (as in the policy): a line stored with
-            // another role must not even learn that the carer has a passport.
-            let is_side = |u: &&user::Model| side == Side::Carer || u.role == Role::Manager.as_str();
-            let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active).filter(is_side) else { continue };
-            mail::enqueue(
-                &txn,
-                state,
-                mail::Message {
-                    template: "passport_review",
-                    to: &u.email,
-                    lang: &u.locale,
-                    context: minijinja::context! {
-                        name => u.name.clone(), carer => carer_name.clone(), side => side.as_str(),
-                        review_date => p.review_date.to_string(), link => link.clone(),
-                    },
-                    dedupe_key: Some(mail_key(p.id, &format!("review:{}:{}", p.review_date, u.id))),
-                },
-            )
-            .await?;
-        }
-        txn.commit().await?;
-        sent += 1;
     }
     Ok(sent)
+}
+
+/// One passport's review reminder; false if the claim was lost meanwhile.
+async fn remind_of_review(
+    state: &AppState,
+    p: &passport::Model,
+    claim: &crate::jobs::claims::Claim,
+) -> AppResult<bool> {
+    let txn = write_txn(&state.db).await?;
+    let row = passport_review_reminder::ActiveModel {
+        passport_id: Set(p.id),
+        review_date: Set(p.review_date),
+        sent_at: Set(state.now()),
+        ..Default::default()
+    };
+    passport_review_reminder::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                passport_review_reminder::Column::PassportId,
+                passport_review_reminder::Column::ReviewDate,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    let facts = facts_of(&txn, p).await?;
+    let users = users_by_id(&txn, [p.carer_id].into_iter().chain(facts.manager_id)).await?;
+    let carer_name = name_of(&users, Some(p.carer_id)).unwrap_or_default();
+    let link = format!("{}/passports/{}", state.public_url(), p.id);
+    let mut n = 0;
+    for (who, side) in [(Some(p.carer_id), Side::Carer), (facts.manager_id, Side::Manager)] {
+        // Only a manager by role is the manager side (as in the policy; same rule as on main).
+        let is_side = |u: &&user::Model| side == Side::Carer || u.role == crate::domain::role::Role::Manager.as_str();
+        let Some(u) = who.and_then(|id| users.get(&id)).filter(|u| u.active).filter(is_side) else { continue };
+        mail::enqueue(
+            &txn,
+            state,
+            mail::Message {
+                template: "passport_review",
+                to: &u.email,
+                lang: &u.locale,
+                context: minijinja::context! {
+                    name => u.name.clone(), carer => carer_name.clone(), side => side.as_str(),
+                    review_date => p.review_date.to_string(), link => link.clone(),
+                },
+                dedupe_key: Some(mail_key(p.id, &format!("review:{}:{}", p.review_date, u.id))),
+            },
+        )
+        .await?;
+        n += 1;
+    }
+    if !crate::jobs::claims::finish(&txn, state, claim, &n.to_string()).await? {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1442,7 +1493,11 @@ pub async fn export_pdf(state: &AppState, actor: &Actor, id: i64, channel: Chann
     let content = decrypt_content(state, &v)?;
     log_access(&state.db, state.now(), p.id, actor, side, "export_pdf", channel).await?;
     let view = build_view(state, p, facts, side, v, content).await?;
-    super::passport_pdf::render(state, &view, lang)
+    // Laying out a PDF is CPU work: off the async workers.
+    let (state, lang) = (state.clone(), lang.to_string());
+    tokio::task::spawn_blocking(move || super::passport_pdf::render(&state, &view, &lang))
+        .await
+        .map_err(AppError::internal)?
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -138,9 +138,9 @@ async fn latest(db: &impl ConnectionTrait, org: i64) -> AppResult<Option<recogni
 }
 
 /// Stores a change of standing (with an event) when the computed one differs from the last seen.
-async fn record_standing(state: &AppState, r: &recognition::Model, now_standing: Standing) -> AppResult<()> {
+async fn record_standing(state: &AppState, r: &recognition::Model, now_standing: Standing) -> AppResult<bool> {
     if r.standing == now_standing.as_str() {
-        return Ok(());
+        return Ok(false);
     }
     let txn = write_txn(&state.db).await?;
     let updated = recognition::Entity::update_many()
@@ -153,7 +153,7 @@ async fn record_standing(state: &AppState, r: &recognition::Model, now_standing:
         event(&txn, state, r.id, now_standing.as_str(), Some(format!("was {}", r.standing)), None).await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(updated.rows_affected == 1)
 }
 
 async fn event(
@@ -177,13 +177,34 @@ async fn event(
     Ok(())
 }
 
-/// The current recognition of an organisation with its standing today (recorded if it changed).
+/// The current recognition of an organisation with its standing today. Reading writes nothing:
+/// changes of standing are recorded by the recognition-expiry job (`record_standings`).
 pub async fn current(state: &AppState, org: i64) -> AppResult<Option<RecognitionView>> {
     let Some(r) = latest(&state.db, org).await? else { return Ok(None) };
     let today = state.now().date_naive();
     let lapsed = lapsed_items(&state.db, &[org], today).await?.get(&org).copied().unwrap_or(0);
-    record_standing(state, &r, standing_of(&r, lapsed, today)).await?;
     Ok(Some(view(state, &r, lapsed, today)))
+}
+
+/// Records every change of standing (with an event) since the last run: run by the job system,
+/// not by page views. Returns how many changed.
+pub async fn record_standings(state: &AppState) -> AppResult<usize> {
+    let today = state.now().date_naive();
+    let live = recognition::Entity::find()
+        .filter(recognition::Column::RenewedById.is_null())
+        .filter(recognition::Column::RevokedAt.is_null())
+        .all(&state.db)
+        .await?;
+    let orgs: Vec<i64> = live.iter().map(|r| r.organisation_id).collect();
+    let lapsed = lapsed_items(&state.db, &orgs, today).await?;
+    let mut changed = 0;
+    for r in &live {
+        let standing = standing_of(r, lapsed.get(&r.organisation_id).copied().unwrap_or(0), today);
+        if record_standing(state, r, standing).await? {
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -400,6 +421,17 @@ pub async fn apply(state: &AppState, actor: &Actor, org: i64, motivation: &str) 
     let renewal = latest(&state.db, org).await?.is_some();
     let now = state.now();
     let txn = write_txn(&state.db).await?;
+    // The checks above ran outside the transaction; two applications sent together must not
+    // both be stored, so look again while holding the organisation's application lock.
+    crate::db::connect::serialise(&txn, "recognition.apply", org).await?;
+    let pending = application::Entity::find()
+        .filter(application::Column::OrganisationId.eq(org))
+        .filter(application::Column::Status.eq(PENDING))
+        .one(&txn)
+        .await?;
+    if pending.is_some() {
+        return Err(AppError::Conflict("an application is already waiting for a decision".into()));
+    }
     let a = application::ActiveModel {
         organisation_id: Set(org),
         applicant_id: Set(actor.user_id),
@@ -514,10 +546,13 @@ pub async fn decide(
             l.items.iter().all(|d| going_ahead.iter().any(|r| r.item_key == d.key && status_of(r).is_done()))
         });
         let valid_until = rules::valid_until(today, state.config.recognition_years);
+        let year = now.format("%Y").to_string().parse().unwrap_or(2026);
+        // Numbers are handed out one grant at a time, so two grants never read the same last one.
+        crate::db::connect::serialise(&txn, "recognition.number", i64::from(year)).await?;
         let r = recognition::ActiveModel {
             organisation_id: Set(org),
             application_id: Set(app.id),
-            number: Set(next_number(&txn, now.format("%Y").to_string().parse().unwrap_or(2026)).await?),
+            number: Set(next_number(&txn, year).await?),
             verification_code: Set(random_token()),
             granted_by: Set(actor.user_id),
             granted_at: Set(now),
@@ -597,12 +632,19 @@ pub async fn revoke(state: &AppState, actor: &Actor, recognition_id: i64, reason
     let now = state.now();
     let txn = write_txn(&state.db).await?;
     let org = r.organisation_id;
-    let mut am: recognition::ActiveModel = r.clone().into();
-    am.revoked_at = Set(Some(now));
-    am.revoked_by = Set(Some(actor.user_id));
-    am.revoked_reason = Set(Some(reason.into()));
-    am.standing = Set(Standing::Revoked.as_str().into());
-    am.update(&txn).await?;
+    // Conditional: of two revocations at once, one changes the row and the other is told.
+    let revoked = recognition::Entity::update_many()
+        .col_expr(recognition::Column::RevokedAt, Expr::value(now))
+        .col_expr(recognition::Column::RevokedBy, Expr::value(actor.user_id))
+        .col_expr(recognition::Column::RevokedReason, Expr::value(reason))
+        .col_expr(recognition::Column::Standing, Expr::value(Standing::Revoked.as_str()))
+        .filter(recognition::Column::Id.eq(r.id))
+        .filter(recognition::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if revoked.rows_affected != 1 {
+        return Err(AppError::Conflict("this recognition was already revoked".into()));
+    }
     event(&txn, state, r.id, "revoked", Some(reason.into()), Some(actor.user_id)).await?;
     audit::record(
         &txn,
@@ -645,7 +687,6 @@ pub async fn verify(state: &AppState, code: &str) -> AppResult<Verification> {
     let lapsed =
         lapsed_items(&state.db, &[r.organisation_id], today).await?.get(&r.organisation_id).copied().unwrap_or(0);
     let standing = standing_of(&r, lapsed, today);
-    record_standing(state, &r, standing).await?;
     let org = organisation::Entity::find_by_id(r.organisation_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
     Ok(Verification {
         organisation: org.name,

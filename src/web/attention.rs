@@ -7,7 +7,7 @@ use poem::{Request, Response, handler};
 use super::session::{self, Viewer};
 use super::{form_failure, redirect, render};
 use crate::error::AppError;
-use crate::services::attention::{self, NewMoment, Settings};
+use crate::services::attention::{self, DeadMail, NewMoment, Settings};
 use crate::services::calendar::{self, Owner};
 use crate::services::notifications::{self, Kind};
 use crate::state::AppState;
@@ -179,6 +179,23 @@ pub async fn run_job(
 ) -> poem::Result<Response> {
     let report = attention::run_now(&state, &v.actor, &name).await?;
     jobs_page(&state, req, &v, minijinja::context! { report => report }).await
+}
+
+/// The operator's answer to one dead e-mail: `action` is "retry" or "discard".
+#[handler]
+pub async fn dead_mail(
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> poem::Result<Response> {
+    let what = match field(&f, "action") {
+        "retry" => DeadMail::Retry,
+        "discard" => DeadMail::Discard,
+        _ => return Err(AppError::BadRequest("action must be retry or discard".into()).into()),
+    };
+    attention::handle_dead_mail(&state, &v.actor, id, what).await?;
+    Ok(redirect("/operator/jobs"))
 }
 
 /// The iCalendar feed behind a secret URL; no login (calendar apps cannot log in).

@@ -98,6 +98,7 @@ fn table() -> Table {
         .post("/attention-moments/:id/remove", attention::remove_moment)
         .get("/operator/jobs", attention::jobs)
         .post("/operator/jobs/:name/run", attention::run_job)
+        .post("/operator/mail/:id", attention::dead_mail)
         .get("/calendar/:token", attention::calendar_feed)
 }
 

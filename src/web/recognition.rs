@@ -165,7 +165,8 @@ pub async fn certificate_pdf(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let (o, r) = recognition::certificate(&state, &v.actor, org).await?;
-    let bytes = certificate::render_pdf(&o.name, &r, &texts(&state, lang, &r))?;
+    let t = texts(&state, lang, &r);
+    let bytes = certificate::render_pdf_off_runtime(o.name, r.clone(), t).await?;
     Ok(pdf_response(&format!("{}.pdf", r.number), bytes))
 }
 

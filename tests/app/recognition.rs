@@ -35,6 +35,24 @@ async fn standing(s: &Setup) -> String {
         .to_string()
 }
 
+/// The recognition events so far, as "recognition:event".
+async fn events(app: &TestApp) -> Vec<String> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    carer_friendly::db::entities::recognition_event::Entity::find()
+        .order_by_asc(carer_friendly::db::entities::recognition_event::Column::Id)
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{}:{}", e.recognition_id, e.event))
+        .collect()
+}
+
+/// The job that records changes of standing (a heartbeat would run it).
+async fn record_standings(app: &TestApp) {
+    carer_friendly::jobs::run(&app.state, carer_friendly::jobs::Job::RecognitionExpiry).await.unwrap();
+}
+
 fn at(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
 }
@@ -121,6 +139,9 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
         reqwest::get(format!("{}/api/v1/verify/{code}", app.address)).await.unwrap().json::<Value>().await.unwrap()["standing"],
         "at_risk"
     );
+    // Reading (also the public verification) writes nothing; the job records the change.
+    assert!(!events(&app).await.contains(&"1:at_risk".to_string()), "a GET recorded a standing");
+    record_standings(&app).await;
     assert_eq!(s.hr_api.transition(yearly, "reopen", Some("Nieuw jaar, nieuw bewijs")).await.status(), StatusCode::OK);
     let old = s.hr_api.get_json(&format!("/items/{yearly}")).await["evidence"][0]["id"].as_i64().unwrap();
     let r = s
@@ -132,10 +153,12 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
     s.hr_api.transition(yearly, "submit", None).await;
     s.advisor.transition(yearly, "accept", None).await;
     assert_eq!(standing(&s).await, "valid");
+    record_standings(&app).await;
 
     // Past valid-until it expires; a renewal (open from 90 days before) reuses the evidence.
     app.clock.set(at(2029, 3, 2));
     assert_eq!(standing(&s).await, "expired");
+    record_standings(&app).await;
     let renewal = apply("Verlenging: alles is nog actueel.").await.json::<Value>().await.unwrap();
     assert_eq!(renewal["renewal"], true);
     let renewed = decide(renewal["id"].as_i64().unwrap(), "grant", "Verlengd.").await.json::<Value>().await.unwrap();
@@ -156,15 +179,7 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
     assert_eq!(v["standing"], "expired", "the first certificate stays expired");
 
     // Every change was recorded.
-    use sea_orm::{EntityTrait, QueryOrder};
-    let events: Vec<String> = carer_friendly::db::entities::recognition_event::Entity::find()
-        .order_by_asc(carer_friendly::db::entities::recognition_event::Column::Id)
-        .all(&app.state.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| format!("{}:{}", e.recognition_id, e.event))
-        .collect();
+    let events = events(&app).await;
     for expected in ["1:granted", "1:at_risk", "1:valid", "1:expired", "1:renewed", "2:renewed", "2:revoked"] {
         assert!(events.contains(&expected.to_string()), "{expected} in {events:?}");
     }
@@ -344,4 +359,91 @@ async fn in_the_browser_hr_sees_what_is_missing_applies_and_the_advisor_decides_
     assert!(r.text().await.unwrap().contains("controlecode is niet bekend"));
     let dashboard = s.hr.get_html(&format!("/organisations/{}/dashboard", s.org_id)).await;
     assert!(dashboard.contains("WWM-2026-0001") && dashboard.contains("100%"), "{dashboard}");
+}
+
+/// Two HR clicks (or two tabs) at the same moment: one application is stored, the other is told.
+#[tokio::test]
+async fn two_applications_sent_at_once_store_one_and_the_other_is_told() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Gelijktijdig BV", "g").await;
+    complete_pillars(&s, "2031-01-01").await;
+    let path = format!("/organisations/{}/recognition/applications", s.org_id);
+    let tries = (0..6).map(|i| s.hr_api.post(&path, json!({ "motivation": format!("Poging {i}") })));
+    let mut statuses: Vec<StatusCode> = join_all(tries).await.iter().map(|r| r.status()).collect();
+    statuses.sort();
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert_ne!(statuses[1], StatusCode::OK, "one is stored: {statuses:?}");
+    assert!(
+        statuses[1..].iter().all(|s| [StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY].contains(s)),
+        "the others are refused, not a 500: {statuses:?}"
+    );
+    use carer_friendly::db::entities::recognition_application as application;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let pending = application::Entity::find()
+        .filter(application::Column::OrganisationId.eq(s.org_id))
+        .filter(application::Column::Status.eq("pending"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(pending, 1);
+}
+
+/// Two advisors grant in two organisations at once: two different numbers; two revocations of
+/// one recognition at once: one is recorded, the other told.
+#[tokio::test]
+async fn grants_at_once_get_different_numbers_and_a_recognition_is_revoked_once() {
+    let app = TestApp::spawn().await;
+    let one = app.organisation_with_people("Een BV", "e").await;
+    let two = app.organisation_with_people("Twee BV", "t").await;
+    let mut applications = vec![];
+    for s in [&one, &two] {
+        complete_pillars(s, "2031-01-01").await;
+        let path = format!("/organisations/{}/recognition/applications", s.org_id);
+        let a: Value = s.hr_api.post(&path, json!({ "motivation": "Klaar" })).await.json().await.unwrap();
+        applications.push(a["id"].as_i64().unwrap());
+    }
+    async fn grant(s: &Setup, id: i64) -> reqwest::Response {
+        let body = json!({ "decision": "grant", "reason": "Goed." });
+        s.advisor.post(&format!("/recognition-applications/{id}/decision"), body).await
+    }
+    let (a, b) = tokio::join!(grant(&one, applications[0]), grant(&two, applications[1]));
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    let numbers = [a["recognition"]["number"].as_str().unwrap(), b["recognition"]["number"].as_str().unwrap()];
+    assert_ne!(numbers[0], numbers[1]);
+
+    let rid = a["recognition"]["id"].as_i64().unwrap();
+    let path = format!("/recognitions/{rid}/revoke");
+    let (x, y) = tokio::join!(
+        one.advisor.post(&path, json!({ "reason": "Ingetrokken." })),
+        one.advisor.post(&path, json!({ "reason": "Ook ingetrokken." }))
+    );
+    let mut statuses = vec![x.status(), y.status()];
+    statuses.sort();
+    assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT]);
+    let revoked = events(&app).await.into_iter().filter(|e| e == &format!("{rid}:revoked")).count();
+    assert_eq!(revoked, 1, "one revocation recorded");
+}
+
+/// Runs the futures together on this task and gives their outputs in order.
+async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut out: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut busy = false;
+        for (i, slot) in pending.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        out[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => busy = true,
+                }
+            }
+        }
+        if busy { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }

@@ -34,10 +34,29 @@ impl Mail {
     }
 }
 
+/// How the sink answers: like a good server, or like the faulty ones operators meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Accept,
+    /// Accepts the connection and never says a word.
+    Silent,
+    /// Takes this long before accepting each message's data.
+    Slow(Duration),
+    /// Refuses every message for good (550 after the data).
+    Reject,
+    /// Refuses every message for now (451 after the data); the data is still kept in `tries`.
+    Defer,
+}
+
 pub struct SmtpSink {
     pub port: u16,
     pub mails: Arc<Mutex<Vec<Mail>>>,
+    /// Every message the sink was handed, accepted or not.
+    pub tries: Arc<Mutex<Vec<Mail>>>,
+    pub behaviour: Arc<Mutex<Behaviour>>,
     task: Option<JoinHandle<()>>,
+    /// Open conversations: a stopped server also drops the connections a client keeps pooled.
+    conversations: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl SmtpSink {
@@ -46,7 +65,30 @@ impl SmtpSink {
         let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = l.local_addr().expect("addr").port();
         drop(l);
-        SmtpSink { port, mails: Arc::new(Mutex::new(vec![])), task: None }
+        SmtpSink {
+            port,
+            mails: Arc::new(Mutex::new(vec![])),
+            tries: Arc::new(Mutex::new(vec![])),
+            behaviour: Arc::new(Mutex::new(Behaviour::Accept)),
+            task: None,
+            conversations: Arc::new(Mutex::new(vec![])),
+        }
+    }
+
+    /// A running sink that answers as `behaviour` says.
+    pub async fn behaving(behaviour: Behaviour) -> SmtpSink {
+        let mut s = SmtpSink::down().await;
+        s.set(behaviour);
+        s.start().await;
+        s
+    }
+
+    pub fn set(&self, behaviour: Behaviour) {
+        *self.behaviour.lock().unwrap() = behaviour;
+    }
+
+    pub fn tries(&self) -> Vec<Mail> {
+        self.tries.lock().unwrap().clone()
     }
 
     pub async fn running() -> SmtpSink {
@@ -57,14 +99,16 @@ impl SmtpSink {
 
     pub async fn start(&mut self) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.expect("bind sink");
-        let mails = self.mails.clone();
+        let (mails, tries, behaviour) = (self.mails.clone(), self.tries.clone(), self.behaviour.clone());
+        let conversations = self.conversations.clone();
         self.task = Some(tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else { return };
-                let mails = mails.clone();
-                tokio::spawn(async move {
-                    let _ = converse(socket, mails).await;
+                let (mails, tries, behaviour) = (mails.clone(), tries.clone(), behaviour.clone());
+                let talk = tokio::spawn(async move {
+                    let _ = converse(socket, mails, tries, behaviour).await;
                 });
+                conversations.lock().unwrap().push(talk);
             }
         }));
     }
@@ -72,6 +116,9 @@ impl SmtpSink {
     pub fn stop(&mut self) {
         if let Some(t) = self.task.take() {
             t.abort();
+        }
+        for c in self.conversations.lock().unwrap().drain(..) {
+            c.abort();
         }
     }
 
@@ -106,7 +153,21 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn converse(socket: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
+async fn converse(
+    socket: tokio::net::TcpStream,
+    mails: Arc<Mutex<Vec<Mail>>>,
+    tries: Arc<Mutex<Vec<Mail>>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+) -> std::io::Result<()> {
+    let behaves = || *behaviour.lock().unwrap();
+    if behaves() == Behaviour::Silent {
+        // Hold the connection open, say nothing, until the client gives up.
+        let mut socket = socket;
+        let mut buf = [0u8; 1024];
+        use tokio::io::AsyncReadExt;
+        while socket.read(&mut buf).await? > 0 {}
+        return Ok(());
+    }
     let (r, mut w) = socket.into_split();
     let mut r = BufReader::new(r);
     w.write_all(b"220 sink.test ESMTP\r\n").await?;
@@ -141,8 +202,19 @@ async fn converse(socket: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -
                 }
                 data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
             }
-            mails.lock().unwrap().push(Mail { from: from.clone(), to: to.clone(), data });
-            w.write_all(b"250 queued\r\n").await?;
+            let mail = Mail { from: from.clone(), to: to.clone(), data };
+            tries.lock().unwrap().push(mail.clone());
+            match behaves() {
+                Behaviour::Reject => w.write_all(b"550 5.7.1 refused for good\r\n").await?,
+                Behaviour::Defer => w.write_all(b"451 4.3.0 try again later\r\n").await?,
+                b => {
+                    if let Behaviour::Slow(d) = b {
+                        tokio::time::sleep(d).await;
+                    }
+                    mails.lock().unwrap().push(mail);
+                    w.write_all(b"250 queued\r\n").await?;
+                }
+            }
         } else if upper == "QUIT" {
             w.write_all(b"221 bye\r\n").await?;
             return Ok(());

@@ -20,6 +20,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
+    /// Set by the instance sending the row; the outcome is written only while it still holds.
+    pub claim_token: Option<String>,
+    /// Refused for good or out of attempts: not retried until the operator says so.
+    pub dead_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
