@@ -259,3 +259,35 @@ async fn run_job_all_against_a_mail_server_that_never_answers_finishes() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("failed: 1"), "{stdout}");
 }
+
+/// PostgreSQL only (SQLite has no server to lose): every connection of the app is cut from the
+/// database side, as when the server restarts; the service recovers by itself.
+#[tokio::test]
+async fn after_the_database_drops_every_connection_the_service_recovers_without_a_restart() {
+    let app = TestApp::spawn().await;
+    if !app.database_url.starts_with("postgres") {
+        return;
+    }
+    assert_eq!(health(&app).await.0, StatusCode::OK);
+    let db_name = app.database_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let admin = carer_friendly::db::connect(&std::env::var("TEST_DATABASE_URL").unwrap()).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let killed = admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    assert!(killed.rows_affected() >= 1, "the app had connections to cut");
+    let started = Instant::now();
+    loop {
+        if health(&app).await.0 == StatusCode::OK {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the service did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let r = reqwest::get(format!("{}/login", app.address)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "pages work again");
+}

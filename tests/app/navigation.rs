@@ -90,3 +90,15 @@ async fn a_form_that_cannot_be_used_is_not_offered_and_a_refusal_reads_in_the_pa
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_operator_reaches_every_organisations_members_page_from_the_overview() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg BV", "opmembers").await;
+    let operator = app.login_as("operator@example.org").await;
+    let html = operator.get_html("/operator").await;
+    let link = format!("/organisations/{}/members", s.org_id);
+    assert!(html.contains(&format!("href=\"{link}\"")), "a link to the members page");
+    let page = operator.get_html(&link).await;
+    assert!(page.contains("hr-opmembers@example.org"));
+}
