@@ -1,5 +1,6 @@
 //! Load benchmark of the heavy pages: the advisor's portfolio over all organisations and the
-//! director's dashboard, next to GET /health in the same run.
+//! director's dashboard, next to GET /health in the same run; then GET /health alone and during
+//! a burst of logins (each an argon2 hash), to show the hashing does not stall other requests.
 //!
 //!     cargo bench --bench load                       # 1,000 organisations, 5 s per endpoint
 //!     BENCH_ORGANISATIONS=200 BENCH_SECONDS=3 cargo bench --bench load
@@ -94,6 +95,8 @@ async fn main() {
     });
     let mut config = Config::for_database(&url);
     config.outbox_interval_ms = 3_600_000;
+    // The login burst below comes from one address; the limits per client would stop it.
+    config.rate_limits = false;
     let loaded = Instant::now();
     let state = build_state(config.clone(), Arc::new(SystemClock)).await.expect("state");
     print!("{}", carer_friendly::demo::load_many(&state, n).await.expect("demo data"));
@@ -106,11 +109,13 @@ async fn main() {
 
     let advisor = login(&base, "portefeuille@demo.example").await;
     let director = login(&base, "directie1@org1.demo").await;
-    let org =
+    // A director lands on the dashboard: the organisation's path is what comes before it.
+    let landing =
         director.get(format!("{base}/")).send().await.unwrap().headers()["location"].to_str().unwrap().to_string();
+    let org = landing.trim_end_matches("/dashboard").to_string();
     let plain = reqwest::Client::new();
     let cases = [
-        ("GET /health", plain, format!("{base}/health")),
+        ("GET /health", plain.clone(), format!("{base}/health")),
         ("GET /portfolio (advisor, all organisations)", advisor.clone(), format!("{base}/portfolio")),
         ("GET /portfolio?sort=progress&waiting=true", advisor, format!("{base}/portfolio?sort=progress&waiting=true")),
         ("GET director dashboard", director.clone(), format!("{base}{org}/dashboard")),
@@ -125,4 +130,31 @@ async fn main() {
         let per = o.queries as f64 / o.requests.max(1) as f64;
         println!("{name:<46} {rps:>10.1} {mean:>12.1} {per:>14.1} {:>8}", o.errors);
     }
+
+    // GET /health alone, then while 4 clients log in as fast as they can.
+    let alone = hammer(plain.clone(), format!("{base}/health"), concurrency, seconds, &state).await;
+    let logins = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds + 1);
+    let mut burst = vec![];
+    for _ in 0..4 {
+        let (base, logins) = (base.clone(), logins.clone());
+        burst.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                login(&base, "portefeuille@demo.example").await;
+                logins.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let during = hammer(plain, format!("{base}/health"), concurrency, seconds, &state).await;
+    for t in burst {
+        let _ = t.await;
+    }
+    let rate = |o: &Outcome| o.requests as f64 / o.elapsed.as_secs_f64();
+    println!(
+        "\nGET /health alone {:.0} req/s; during a login burst ({:.1} logins/s) {:.0} req/s ({:.0} %)",
+        rate(&alone),
+        logins.load(Ordering::Relaxed) as f64 / (seconds + 1) as f64,
+        rate(&during),
+        100.0 * rate(&during) / rate(&alone).max(1.0)
+    );
 }
