@@ -393,10 +393,12 @@ async fn two_applications_sent_at_once_store_one_and_the_other_is_told() {
 #[tokio::test]
 async fn grants_at_once_get_different_numbers_and_a_recognition_is_revoked_once() {
     let app = TestApp::spawn().await;
-    let one = app.organisation_with_people("Een BV", "e").await;
-    let two = app.organisation_with_people("Twee BV", "t").await;
+    let mut orgs = vec![];
+    for tag in ["e", "t", "d", "v"] {
+        orgs.push(app.organisation_with_people(&format!("Organisatie {tag}"), tag).await);
+    }
     let mut applications = vec![];
-    for s in [&one, &two] {
+    for s in &orgs {
         complete_pillars(s, "2031-01-01").await;
         let path = format!("/organisations/{}/recognition/applications", s.org_id);
         let a: Value = s.hr_api.post(&path, json!({ "motivation": "Klaar" })).await.json().await.unwrap();
@@ -406,21 +408,27 @@ async fn grants_at_once_get_different_numbers_and_a_recognition_is_revoked_once(
         let body = json!({ "decision": "grant", "reason": "Goed." });
         s.advisor.post(&format!("/recognition-applications/{id}/decision"), body).await
     }
-    let (a, b) = tokio::join!(grant(&one, applications[0]), grant(&two, applications[1]));
-    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
-    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
-    let numbers = [a["recognition"]["number"].as_str().unwrap(), b["recognition"]["number"].as_str().unwrap()];
-    assert_ne!(numbers[0], numbers[1]);
+    // Four grants at once, in four organisations: four different numbers.
+    let answers = join_all(orgs.iter().zip(&applications).map(|(s, id)| grant(s, *id))).await;
+    let mut granted: Vec<Value> = vec![];
+    for r in answers {
+        assert_eq!(r.status(), StatusCode::OK);
+        granted.push(r.json().await.unwrap());
+    }
+    let mut numbers: Vec<&str> = granted.iter().map(|g| g["recognition"]["number"].as_str().unwrap()).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 4, "{numbers:?}");
 
-    let rid = a["recognition"]["id"].as_i64().unwrap();
+    let one = &orgs[0];
+    let rid = granted[0]["recognition"]["id"].as_i64().unwrap();
     let path = format!("/recognitions/{rid}/revoke");
-    let (x, y) = tokio::join!(
-        one.advisor.post(&path, json!({ "reason": "Ingetrokken." })),
-        one.advisor.post(&path, json!({ "reason": "Ook ingetrokken." }))
-    );
-    let mut statuses = vec![x.status(), y.status()];
+    // Eight at once, so that the reads before the writes overlap.
+    let answers =
+        join_all((0..8).map(|i| one.advisor.post(&path, json!({ "reason": format!("Ingetrokken {i}.") })))).await;
+    let mut statuses: Vec<StatusCode> = answers.iter().map(|r| r.status()).collect();
     statuses.sort();
-    assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT]);
+    assert_eq!(statuses, [vec![StatusCode::OK], vec![StatusCode::CONFLICT; 7]].concat());
     let revoked = events(&app).await.into_iter().filter(|e| e == &format!("{rid}:revoked")).count();
     assert_eq!(revoked, 1, "one revocation recorded");
 }
