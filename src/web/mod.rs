@@ -355,7 +355,16 @@ pub fn render(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, viewer);
     let (csrf, new_anon) = session::csrf_token(state, req, viewer);
-    let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    // Where the language switch returns to: this page, or after a form was posted (a failed form
+    // shown again) the page the form was on, since the form's own address answers only POST.
+    let path = if req.method() == poem::http::Method::GET {
+        req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default()
+    } else {
+        let referer = req.headers().get(header::REFERER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let public = state.public_url();
+        let local = referer.strip_prefix(public.as_str()).unwrap_or(referer);
+        safe_next(state, Some(local))
+    };
     let me = viewer.map(|v| Me {
         id: v.user.id,
         name: v.user.name.clone(),

@@ -102,3 +102,33 @@ async fn the_operator_reaches_every_organisations_members_page_from_the_overview
     let page = operator.get_html(&link).await;
     assert!(page.contains("hr-opmembers@example.org"));
 }
+
+#[tokio::test]
+async fn switching_language_on_a_failed_form_returns_to_the_page_of_the_form() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg BV", "switch").await;
+    let item = s.hr_api.item_ids(s.org_id, "bespreken").await[0];
+    let page = format!("/items/{item}");
+    let html = s.hr.get_html(&page).await;
+    // An empty comment is refused: the item page again, shown as the answer to the POST.
+    let r =
+        s.hr.client
+            .post(format!("{}/items/{item}/comments", app.address))
+            .header("referer", format!("{}{page}", app.address))
+            .form(&[("csrf", csrf_of(&html).as_str()), ("body", "")])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let failed = r.text().await.unwrap();
+    let doc = Html::parse_document(&failed);
+    let next = doc
+        .select(&Selector::parse("form[action='/language'] input[name=next]").unwrap())
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .map(String::from);
+    assert_eq!(next.as_deref(), Some(page.as_str()), "not the POST-only address of the form");
+    let r = s.hr.submit(&page, "/language", &[("lang", "en"), ("next", next.as_deref().unwrap())]).await;
+    assert_eq!(r.headers()["location"], page.as_str());
+    assert_eq!(s.hr.get(&page).await.status(), StatusCode::OK);
+}
