@@ -11,9 +11,19 @@ pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'
     let mut env = Environment::new();
     env.set_loader(minijinja::path_loader(dir));
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    let plural_translations = translations.clone();
     env.add_function("t", move |state: &State, key: &str| -> String {
         let lang = state.lookup("lang").map(|v| v.to_string()).unwrap_or_default();
         translations.get(&lang, key).to_string()
+    });
+    // A text about a number, in the right form: `key.one` for exactly 1, else `key.other`,
+    // with `{n}` replaced ("1 dag", "3 dagen"; no "dag(en)").
+    env.add_function("tn", move |state: &State, key: &str, n: Value| -> String {
+        let lang = state.lookup("lang").map(|v| v.to_string()).unwrap_or_default();
+        let shown = n.to_string();
+        let count = i64::try_from(n.clone()).ok().or_else(|| shown.trim().parse::<i64>().ok());
+        let form = if count == Some(1) { "one" } else { "other" };
+        plural_translations.get(&lang, &format!("{key}.{form}")).replace("{n}", &shown)
     });
     env.add_filter("date", |v: Value| -> String {
         match local(&v) {
@@ -79,5 +89,26 @@ mod local_time_tests {
         assert_eq!(render("{{ '2026-11-23T11:38:00Z'|datetime }}"), "2026-11-23 12:38");
         assert_eq!(render("{{ '2026-07-01T22:30:00+00:00'|date }}"), "2026-07-02");
         assert_eq!(render("{{ '2026-07-01'|date }}"), "2026-07-01");
+    }
+}
+
+#[cfg(test)]
+mod plural_tests {
+    use super::*;
+
+    #[test]
+    fn counted_texts_take_the_singular_for_one_and_the_plural_otherwise() {
+        let translations = Translations::load(Path::new("templates/i18n")).unwrap();
+        let env = environment(Path::new("templates"), Arc::new(translations));
+        let render = |lang: &str, n: i64| {
+            env.render_str("{{ tn('portfolio.waiting_days', n) }}", minijinja::context! { lang => lang, n => n })
+                .unwrap()
+        };
+        assert_eq!(render("nl", 1), "1 dag");
+        assert_eq!(render("nl", 3), "3 dagen");
+        assert_eq!(render("nl", 0), "0 dagen");
+        assert_eq!(render("en", 1), "1 day");
+        let text = env.render_str("{{ tn('jobs.outcome', '1') }}", minijinja::context! { lang => "nl" }).unwrap();
+        assert_eq!(text, "1 herinnering", "a number given as text counts too");
     }
 }
