@@ -115,15 +115,6 @@ pub async fn assign_advisor(state: &AppState, actor: &Actor, org: i64, advisor_i
     Ok(())
 }
 
-pub async fn members(state: &AppState, actor: &Actor, org: i64) -> AppResult<Vec<user::Model>> {
-    actor.may(Permission::ViewMembers, org)?;
-    Ok(user::Entity::find()
-        .filter(user::Column::OrganisationId.eq(org))
-        .order_by_asc(user::Column::Name)
-        .all(&state.db)
-        .await?)
-}
-
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Assignment {
     pub organisation_id: i64,

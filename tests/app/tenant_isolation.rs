@@ -14,12 +14,23 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
     let token_id = a.hr_api.get_json("/tokens").await[0]["id"].as_i64().unwrap();
     let before = a.hr_api.get_json(&format!("/items/{item}")).await;
     let org = a.org_id;
+    // A member and a pending invitation of A, for the people routes.
+    let member = a.hr_api.get_json("/me").await["id"].as_i64().unwrap();
+    let r = a
+        .hr_api
+        .post(
+            &format!("/organisations/{org}/invitations"),
+            json!({ "email": "p@a.nl", "name": "P", "role": "employee" }),
+        )
+        .await;
+    let invitation = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
 
     // B's HR lead and B's advisor, through the API.
     for outsider in [&b.hr_api, &b.advisor] {
         for path in [
             format!("/organisations/{org}"),
             format!("/organisations/{org}/members"),
+            format!("/organisations/{org}/invitations"),
             format!("/organisations/{org}/checklists/bespreken"),
             format!("/items/{item}"),
             format!("/evidence/{evidence}/download"),
@@ -40,6 +51,9 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
                 )
                 .await,
             outsider.delete(&format!("/tokens/{token_id}")).await,
+            outsider.patch(&format!("/organisations/{org}/members/{member}"), json!({ "active": false })).await,
+            outsider.post(&format!("/organisations/{org}/invitations/{invitation}/resend"), json!({})).await,
+            outsider.delete(&format!("/organisations/{org}/invitations/{invitation}")).await,
         ];
         for r in writes {
             let url = r.url().to_string();
@@ -65,6 +79,9 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
         (format!("/items/{item}/comments"), vec![("body", "hallo")]),
         (format!("/items/{item}/details"), vec![("due_date", "2026-12-01")]),
         (format!("/organisations/{org}/members"), vec![("email", "x@y.nl"), ("name", "X"), ("role", "director")]),
+        (format!("/organisations/{org}/members/{member}"), vec![("active", "false")]),
+        (format!("/organisations/{org}/invitations/{invitation}/resend"), vec![]),
+        (format!("/organisations/{org}/invitations/{invitation}/withdraw"), vec![]),
     ] {
         let mut form = vec![("csrf", csrf.as_str())];
         form.extend(fields);
@@ -75,6 +92,10 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
     let after = a.hr_api.get_json(&format!("/items/{item}")).await;
     assert_eq!(before, after, "nothing of A changed");
     assert_eq!(a.hr_api.get_json("/tokens").await[0]["revoked_at"], serde_json::Value::Null);
+    let members = a.hr_api.get_json(&format!("/organisations/{org}/members")).await;
+    assert!(members.as_array().unwrap().iter().all(|m| m["status"] == "active"), "{members}");
+    let pending = a.hr_api.get_json(&format!("/organisations/{org}/invitations")).await;
+    assert_eq!(pending.as_array().unwrap().len(), 1, "the invitation is still pending: {pending}");
 }
 
 #[tokio::test]
