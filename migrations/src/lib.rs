@@ -10,6 +10,7 @@ mod m20261124_000002_read_indexes;
 mod m20261125_000001_passport_file_imports;
 mod m20261125_000010_accounts;
 mod m20261125_000020_outbox_delivery;
+mod m20261126_000100_review_flow;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_passport_file_imports::Migration),
             Box::new(m20261125_000010_accounts::Migration),
             Box::new(m20261125_000020_outbox_delivery::Migration),
+            Box::new(m20261126_000100_review_flow::Migration),
         ]
     }
 }

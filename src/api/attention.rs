@@ -160,7 +160,9 @@ impl AttentionApi {
     /// Your messages, newest first, and how many are unread.
     #[oai(path = "/inbox", method = "get", tag = "Tag::Inbox")]
     async fn inbox(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<Json<Inbox>> {
-        let i = notifications::inbox(&state, auth.0.user_id).await?;
+        // In the user's own language, as their pages show it.
+        let lang = crate::web::i18n::normalise(Some(&me(&state, &auth).await?.locale));
+        let i = notifications::inbox(&state, auth.0.user_id, lang).await?;
         Ok(Json(Inbox {
             unread: i.unread,
             messages: i

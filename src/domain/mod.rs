@@ -2,6 +2,7 @@
 //! progress, roles and the permission policy.
 pub mod chart;
 pub mod checklist;
+pub mod dates;
 pub mod email;
 pub mod membership;
 pub mod passport;

@@ -149,7 +149,9 @@ pub fn transition(facts: ItemFacts, action: Action, reason: Option<&str>) -> Res
     use ItemStatus as S;
     let from = facts.status;
     let to = match (action, from) {
-        (Action::Start, S::Open | S::ChangesRequested | S::Due) => S::InProgress,
+        // After changes were requested (or evidence lapsed) the item is already being worked on:
+        // evidence can be added and the item submitted again without "starting" it.
+        (Action::Start, S::Open) => S::InProgress,
         (Action::Submit, S::Open | S::InProgress | S::ChangesRequested | S::Due) => S::Submitted,
         (Action::Withdraw, S::Submitted | S::NotApplicableProposed) => S::InProgress,
         (Action::ProposeNotApplicable, S::Open | S::InProgress | S::ChangesRequested) => S::NotApplicableProposed,
@@ -245,5 +247,13 @@ mod tests {
     fn each_side_is_offered_only_its_moves() {
         assert_eq!(available_actions(S::Submitted, Side::Advisor), vec![Action::Accept, Action::RequestChanges]);
         assert_eq!(available_actions(S::Submitted, Side::Organisation), vec![Action::Withdraw]);
+    }
+
+    #[test]
+    fn an_item_with_changes_requested_is_submitted_again_without_starting_it_anew() {
+        let offered = available_actions(S::ChangesRequested, Side::Organisation);
+        assert!(!offered.contains(&Action::Start), "{offered:?}");
+        assert!(offered.contains(&Action::Submit));
+        assert!(!available_actions(S::Due, Side::Organisation).contains(&Action::Start));
     }
 }

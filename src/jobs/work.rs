@@ -143,7 +143,7 @@ pub async fn day_of_carers(state: &AppState, report: &mut Report) -> AppResult<(
                 }
             }
             let params = minijinja::context! { organisation => o.name.clone(), stage => stage, days => days, lapsed => lapsed,
-            date => day.format("%d-%m-%Y").to_string(), item_nl => item_text.as_ref().map(|t| t.nl.clone()),
+            date => day.to_string(), item_nl => item_text.as_ref().map(|t| t.nl.clone()),
             item_en => item_text.as_ref().map(|t| t.en.clone()) };
             notify_all(
                 &txn,
@@ -354,7 +354,7 @@ pub async fn evidence_lapsing(state: &AppState, report: &mut Report) -> AppResul
                     .map(|i| i.text.clone());
                 let params = minijinja::context! { organisation => o.name.clone(), evidence => e.title.clone(),
                 item_nl => text.as_ref().map(|t| t.nl.clone()), item_en => text.as_ref().map(|t| t.en.clone()),
-                until => until.format("%d-%m-%Y").to_string(), days => (until - day).num_days() };
+                until => until.to_string(), days => (until - day).num_days() };
                 let link = Some(format!("{}/items/{}", state.public_url(), row.id));
                 let days_left = (until - day).num_days();
                 if days_left <= 0 {
@@ -419,7 +419,7 @@ pub async fn recognition_expiry(state: &AppState, report: &mut Report) -> AppRes
             let mut to = members(&txn, o.id, &[Role::HrLead]).await?;
             to.extend(crate::services::organisations::advisors_of(&txn, o.id).await?.into_iter().filter(|u| u.active));
             let params = minijinja::context! { organisation => o.name.clone(), number => r.number.clone(), days => days_left,
-            until => r.valid_until.format("%d-%m-%Y").to_string() };
+            until => r.valid_until.to_string() };
             let link = Some(format!("{}/organisations/{}/recognition", state.public_url(), o.id));
             notify_all(
                 &txn,

@@ -52,6 +52,17 @@ pub fn render(state: &AppState, msg: &Message<'_>) -> AppResult<Rendered> {
 
 /// Queues a message. With a dedupe key that was queued before, nothing happens.
 pub async fn enqueue(db: &impl ConnectionTrait, state: &AppState, msg: Message<'_>) -> AppResult<()> {
+    let now = state.now();
+    enqueue_at(db, state, msg, now - Duration::seconds(1)).await
+}
+
+/// Queues a message that is not sent before `send_at` (a bundle that may still grow).
+pub async fn enqueue_at(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    msg: Message<'_>,
+    send_at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
     let r = render(state, &msg)?;
     let now = state.now();
     let row = outbox::ActiveModel {
@@ -62,7 +73,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, state: &AppState, msg: Message<'
         dedupe_key: Set(msg.dedupe_key.clone()),
         attempts: Set(0),
         created_at: Set(now),
-        next_attempt_at: Set(now - Duration::seconds(1)),
+        next_attempt_at: Set(send_at),
         locked_until: Set(None),
         last_error: Set(None),
         sent_at: Set(None),
@@ -77,6 +88,26 @@ pub async fn enqueue(db: &impl ConnectionTrait, state: &AppState, msg: Message<'
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Writes a queued message anew while it is still held back (not due within half a minute, so no
+/// sender can have read it yet); false when that is no longer so.
+pub async fn rewrite_unsent(db: &impl ConnectionTrait, state: &AppState, id: i64, msg: Message<'_>) -> AppResult<bool> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let r = render(state, &msg)?;
+    let done = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Subject, Expr::value(r.subject))
+        .col_expr(outbox::Column::BodyText, Expr::value(r.text))
+        .col_expr(outbox::Column::BodyHtml, Expr::value(r.html))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::LockedUntil.is_null())
+        .filter(outbox::Column::Attempts.eq(0))
+        .filter(outbox::Column::NextAttemptAt.gt(state.now() + Duration::seconds(30)))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 pub use crate::error::is_unique_violation;

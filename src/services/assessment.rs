@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::audit::{self, Entry};
-use crate::db::entities::{comment, evidence, item, item_transition, organisation, user};
+use crate::db::entities::{comment, evidence, item, item_opening, item_transition, organisation, user};
 use crate::db::write_txn;
 use crate::domain::checklist::{Checklist, ChecklistItem, Checklists, Kind};
 use crate::domain::policy::{Actor, Permission};
@@ -19,7 +19,6 @@ use crate::domain::progress::Progress;
 use crate::domain::role::Role;
 use crate::domain::workflow::{self, Action, ItemFacts, ItemStatus, Side, TransitionError};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::mail;
 use crate::state::AppState;
 
 impl From<TransitionError> for AppError {
@@ -117,6 +116,68 @@ pub struct Overview {
     pub checklists: Vec<ChecklistSummary>,
     pub all_pillars_complete: bool,
     pub advisors: Vec<UserRef>,
+    /// For the HR lead: what asks for their hand (their own open items, changes requested,
+    /// items past their due date), most urgent first.
+    pub tasks: Vec<Task>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub item_id: i64,
+    pub checklist: String,
+    pub text: String,
+    pub status: &'static str,
+    pub due_date: Option<NaiveDate>,
+    pub overdue: bool,
+    pub mine: bool,
+}
+
+/// At most this many tasks on the overview; the worksheets hold the rest.
+const TASKS_SHOWN: u64 = 15;
+
+async fn tasks(state: &AppState, actor: &Actor, org_id: i64, lang: &str) -> AppResult<Vec<Task>> {
+    use sea_orm::Condition;
+    if actor.may(Permission::WorkItems, org_id).is_err() {
+        return Ok(vec![]);
+    }
+    let today = state.now().date_naive();
+    let done = [ItemStatus::Accepted.as_str(), ItemStatus::NotApplicable.as_str()];
+    let rows = item::Entity::find()
+        .filter(item::Column::OrganisationId.eq(org_id))
+        .filter(item::Column::Status.is_not_in(done))
+        .filter(
+            Condition::any()
+                .add(item::Column::OwnerId.eq(actor.user_id))
+                .add(item::Column::Status.eq(ItemStatus::ChangesRequested.as_str()))
+                .add(item::Column::DueDate.lt(today)),
+        )
+        .order_by_asc(item::Column::DueDate)
+        .order_by_asc(item::Column::Id)
+        .limit(TASKS_SHOWN)
+        .all(&state.db)
+        .await?;
+    let mut out: Vec<Task> = rows
+        .iter()
+        .map(|r| {
+            let list = state.checklists.get(&r.checklist_key);
+            let status = status_of(r);
+            Task {
+                item_id: r.id,
+                checklist: list.map(|l| l.title.get(lang).to_string()).unwrap_or_default(),
+                text: list
+                    .and_then(|l| l.item(&r.item_key))
+                    .map(|d| d.text.get(lang).to_string())
+                    .unwrap_or_else(|| r.item_key.clone()),
+                status: status.as_str(),
+                due_date: r.due_date,
+                overdue: r.due_date.is_some_and(|d| d < today),
+                mine: r.owner_id == Some(actor.user_id),
+            }
+        })
+        .collect();
+    // Changes requested and overdue first, then by due date (the query's order).
+    out.sort_by_key(|t| (t.status != ItemStatus::ChangesRequested.as_str(), !t.overdue));
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,7 +244,8 @@ pub async fn overview(state: &AppState, actor: &Actor, org_id: i64, lang: &str) 
         .collect();
     let all_pillars_complete = checklists.iter().filter(|c| c.is_pillar).all(|c| c.complete);
     let advisors = super::organisations::advisors_of(&state.db, org_id).await?.iter().map(UserRef::from).collect();
-    Ok(Overview { organisation, checklists, all_pillars_complete, advisors })
+    let tasks = tasks(state, actor, org_id, lang).await?;
+    Ok(Overview { organisation, checklists, all_pillars_complete, advisors, tasks })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -528,7 +590,7 @@ pub async fn transition(
         },
     )
     .await?;
-    notify_transition(&txn, state, &row, to, reason.as_deref()).await?;
+    notify_transition(&txn, state, &row, to, reason.as_deref(), now).await?;
     txn.commit().await?;
     item::Entity::find_by_id(row.id).one(&state.db).await?.ok_or(AppError::NotFound)
 }
@@ -567,55 +629,56 @@ pub async fn apply_transition(
     Ok(())
 }
 
-/// Submitted items reach the advisors; decisions reach the organisation's HR leads.
+/// Submitted items reach the advisors (bundled, see `review_mail`); decisions reach the
+/// organisation's HR leads in their inbox and by e-mail.
 async fn notify_transition(
     db: &impl ConnectionTrait,
     state: &AppState,
     row: &item::Model,
     to: ItemStatus,
     reason: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let recipients: Vec<user::Model> = match to {
+    use super::notifications::{self, Kind, Notice};
+    match to {
         ItemStatus::Submitted | ItemStatus::NotApplicableProposed => {
-            super::organisations::advisors_of(db, row.organisation_id).await?
+            super::review_mail::submitted(db, state, row.organisation_id, now).await
         }
         ItemStatus::Accepted | ItemStatus::NotApplicable | ItemStatus::ChangesRequested => {
-            user::Entity::find()
+            let hr_leads = user::Entity::find()
                 .filter(user::Column::OrganisationId.eq(row.organisation_id))
                 .filter(user::Column::Role.eq(Role::HrLead.as_str()))
                 .filter(user::Column::Active.eq(true))
                 .all(db)
-                .await?
+                .await?;
+            let org = organisation::Entity::find_by_id(row.organisation_id).one(db).await?.ok_or(AppError::NotFound)?;
+            let def = state.checklists.get(&row.checklist_key).and_then(|l| l.item(&row.item_key));
+            let text = |lang: &str| def.map(|d| d.text.get(lang).to_string()).unwrap_or_else(|| row.item_key.clone());
+            // Both languages are kept, so the inbox shows the message in the reader's language.
+            let params = minijinja::context! {
+                organisation => org.name, status => to.as_str(), reason => reason,
+                item_nl => text("nl"), item_en => text("en"),
+                short_nl => super::review_mail::short(&text("nl")), short_en => super::review_mail::short(&text("en")),
+            };
+            for hr in &hr_leads {
+                notifications::notify(
+                    db,
+                    state,
+                    Notice {
+                        to: hr,
+                        kind: Kind::ItemDecision,
+                        organisation_id: Some(row.organisation_id),
+                        params: params.clone(),
+                        link: Some(format!("{}/items/{}", state.public_url(), row.id)),
+                        dedupe_key: format!("item-decision:{}:{}:{}", row.id, now.timestamp_micros(), hr.id),
+                    },
+                )
+                .await?;
+            }
+            Ok(())
         }
-        _ => vec![],
-    };
-    if recipients.is_empty() {
-        return Ok(());
+        _ => Ok(()),
     }
-    let org = organisation::Entity::find_by_id(row.organisation_id).one(db).await?.ok_or(AppError::NotFound)?;
-    let def = state.checklists.get(&row.checklist_key).and_then(|l| l.item(&row.item_key));
-    let link = format!("{}/items/{}", state.public_url(), row.id);
-    for r in recipients {
-        let lang = r.locale.as_str();
-        let status_label = state.translations.get(lang, &format!("status.{}", to.as_str())).to_string();
-        mail::enqueue(
-            db,
-            state,
-            mail::Message {
-                template: "item_status",
-                to: &r.email,
-                lang,
-                context: minijinja::context! {
-                    name => r.name, organisation => org.name.clone(),
-                    item => def.map(|d| d.text.get(lang).to_string()).unwrap_or_else(|| row.item_key.clone()),
-                    status => status_label, status_key => to.as_str(), reason => reason, link => link.clone(),
-                },
-                dedupe_key: None,
-            },
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 pub struct ItemUpdate {
@@ -708,20 +771,32 @@ pub struct QueueEntry {
     pub status: &'static str,
     pub waiting_since: DateTime<Utc>,
     pub waiting_days: i64,
+    /// The advisor opened it since it was submitted: it may be accepted from the queue.
+    pub opened: bool,
 }
 
-/// What waits for this advisor, oldest first, across their organisations.
-pub async fn review_queue(state: &AppState, actor: &Actor, lang: &str) -> AppResult<Vec<QueueEntry>> {
-    actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
-    let rows = item::Entity::find()
+/// The items waiting for this advisor, oldest first (the queue's one order).
+fn waiting_for(actor: &Actor) -> sea_orm::Select<item::Entity> {
+    item::Entity::find()
         .filter(item::Column::OrganisationId.is_in(actor.assigned.clone()))
         .filter(
             item::Column::Status.is_in([ItemStatus::Submitted.as_str(), ItemStatus::NotApplicableProposed.as_str()]),
         )
         .order_by_asc(item::Column::StatusChangedAt)
         .order_by_asc(item::Column::Id)
-        .all(&state.db)
-        .await?;
+}
+
+/// The item an advisor goes on to after deciding on `after`: the oldest other one waiting.
+pub async fn next_in_queue(state: &AppState, actor: &Actor, after: i64) -> AppResult<Option<i64>> {
+    actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
+    Ok(waiting_for(actor).filter(item::Column::Id.ne(after)).one(&state.db).await?.map(|r| r.id))
+}
+
+/// What waits for this advisor, oldest first, across their organisations.
+pub async fn review_queue(state: &AppState, actor: &Actor, lang: &str) -> AppResult<Vec<QueueEntry>> {
+    actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
+    let rows = waiting_for(actor).all(&state.db).await?;
+    let opened = openings(&state.db, actor.user_id, rows.iter().map(|r| r.id)).await?;
     let orgs: HashMap<i64, String> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.organisation_id).collect::<HashSet<_>>()))
         .all(&state.db)
@@ -747,7 +822,69 @@ pub async fn review_queue(state: &AppState, actor: &Actor, lang: &str) -> AppRes
                 status: status_of(r).as_str(),
                 waiting_since: r.status_changed_at,
                 waiting_days: (now - r.status_changed_at).num_days(),
+                opened: opened.get(&r.id).is_some_and(|at| *at >= r.status_changed_at),
             }
         })
         .collect())
+}
+
+/// When this user last opened each of these items.
+async fn openings(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    items: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, DateTime<Utc>>> {
+    Ok(item_opening::Entity::find()
+        .filter(item_opening::Column::UserId.eq(user_id))
+        .filter(item_opening::Column::ItemId.is_in(items.collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.item_id, o.opened_at))
+        .collect())
+}
+
+/// Notes that a reviewer opened a waiting item (the page with its evidence).
+pub async fn mark_opened(state: &AppState, actor: &Actor, item_id: i64) -> AppResult<()> {
+    let row = load_item(state, actor, item_id, Permission::ReviewItems).await?;
+    if !status_of(&row).awaits_review() {
+        return Ok(());
+    }
+    let now = state.now();
+    item_opening::Entity::insert(item_opening::ActiveModel {
+        item_id: Set(item_id),
+        user_id: Set(actor.user_id),
+        opened_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([item_opening::Column::ItemId, item_opening::Column::UserId])
+            .update_column(item_opening::Column::OpenedAt)
+            .to_owned(),
+    )
+    .exec_without_returning(&state.db)
+    .await?;
+    Ok(())
+}
+
+/// Accepts several waiting items at once, each only if this reviewer opened it since it was
+/// submitted; if one was not opened, none is accepted. Returns how many were accepted.
+pub async fn accept_opened(state: &AppState, actor: &Actor, ids: &[i64]) -> AppResult<usize> {
+    if ids.is_empty() {
+        return Err(AppError::invalid("item", "choose_items"));
+    }
+    if ids.len() > 100 {
+        return Err(AppError::invalid("item", "too_many_items"));
+    }
+    let mut rows = vec![];
+    for id in ids {
+        rows.push(load_item(state, actor, *id, Permission::ReviewItems).await?);
+    }
+    let opened = openings(&state.db, actor.user_id, ids.iter().copied()).await?;
+    if rows.iter().any(|r| opened.get(&r.id).is_none_or(|at| *at < r.status_changed_at)) {
+        return Err(AppError::invalid("item", "open_before_accepting"));
+    }
+    for r in &rows {
+        transition(state, actor, r.id, Action::Accept, None).await?;
+    }
+    Ok(rows.len())
 }

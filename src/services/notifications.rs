@@ -31,10 +31,12 @@ pub enum Kind {
     CustomMoment,
     /// A carer's passport moved to another manager: the carer is always told.
     PassportHandover,
+    /// The advisor decided on an item (accepted, not applicable, changes requested).
+    ItemDecision,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::DayOfCarers,
         Kind::AppraisalCycle,
         Kind::ManagerBriefing,
@@ -45,6 +47,7 @@ impl Kind {
         Kind::AdvisorDigest,
         Kind::CustomMoment,
         Kind::PassportHandover,
+        Kind::ItemDecision,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Kind {
             Kind::AdvisorDigest => "advisor_digest",
             Kind::CustomMoment => "custom_moment",
             Kind::PassportHandover => "passport_handover",
+            Kind::ItemDecision => "item_decision",
         }
     }
 
@@ -70,7 +74,7 @@ impl Kind {
     pub fn required_for(self, role: Role) -> bool {
         matches!(
             (role, self),
-            (Role::HrLead, Kind::RecognitionExpiry | Kind::ItemDue)
+            (Role::HrLead, Kind::RecognitionExpiry | Kind::ItemDue | Kind::ItemDecision)
                 | (Role::Manager, Kind::ManagerBriefing)
                 | (_, Kind::PassportHandover)
         )
@@ -81,6 +85,7 @@ impl Kind {
         use Kind as K;
         match role {
             Role::HrLead => vec![
+                K::ItemDecision,
                 K::DayOfCarers,
                 K::AppraisalCycle,
                 K::HandbookCheck,
@@ -111,7 +116,16 @@ pub struct Notice<'a> {
 
 fn text(state: &AppState, lang: &str, key: &str, params: &minijinja::Value) -> AppResult<String> {
     let template = state.translations.get(lang, key).to_string();
-    state.templates.render_str(&template, params).map_err(|e| AppError::internal(format!("{key}: {e}")))
+    let ctx = minijinja::context! { lang => lang, ..params.clone() };
+    state.templates.render_str(&template, ctx).map_err(|e| AppError::internal(format!("{key}: {e}")))
+}
+
+/// A message's title and body in `lang`, from what it is about.
+fn texts(state: &AppState, lang: &str, kind: &str, params: &minijinja::Value) -> AppResult<(String, String)> {
+    Ok((
+        text(state, lang, &format!("reminder.{kind}.title"), params)?,
+        text(state, lang, &format!("reminder.{kind}.body"), params)?,
+    ))
 }
 
 async fn wants_email(db: &impl ConnectionTrait, u: &user::Model, kind: Kind) -> AppResult<bool> {
@@ -132,9 +146,8 @@ pub async fn notify(db: &impl ConnectionTrait, state: &AppState, n: Notice<'_>) 
         return Ok(false);
     }
     let lang = crate::web::i18n::normalise(Some(&n.to.locale));
-    let params = minijinja::context! { name => n.to.name.clone(), ..n.params.clone() };
-    let title = text(state, lang, &format!("reminder.{}.title", n.kind.as_str()), &params)?;
-    let body = text(state, lang, &format!("reminder.{}.body", n.kind.as_str()), &params)?;
+    let (title, body) = texts(state, lang, n.kind.as_str(), &n.params)?;
+    let params = serde_json::to_string(&n.params).map_err(AppError::internal)?;
     let inserted = notification::Entity::insert(notification::ActiveModel {
         user_id: Set(n.to.id),
         organisation_id: Set(n.organisation_id),
@@ -142,6 +155,7 @@ pub async fn notify(db: &impl ConnectionTrait, state: &AppState, n: Notice<'_>) 
         title: Set(title.clone()),
         body: Set(body.clone()),
         link: Set(n.link.clone()),
+        params: Set(Some(params)),
         dedupe_key: Set(n.dedupe_key.clone()),
         created_at: Set(state.now()),
         read_at: Set(None),
@@ -185,14 +199,24 @@ pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<
         .await?)
 }
 
-/// The newest 100 messages of a user, and how many are unread.
-pub async fn inbox(state: &AppState, user_id: i64) -> AppResult<InboxView> {
-    let items = notification::Entity::find()
+/// The newest 100 messages of a user, written in `lang` (the reader's language now, not the
+/// one they had when the message arrived), and how many are unread.
+pub async fn inbox(state: &AppState, user_id: i64, lang: &str) -> AppResult<InboxView> {
+    let mut items = notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
         .order_by_desc(notification::Column::Id)
         .limit(100)
         .all(&state.db)
         .await?;
+    for n in &mut items {
+        let params = n.params.as_deref().and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
+        // Rows from before `params` existed keep the text they were written with.
+        if let Some(params) = params
+            && let Ok((title, body)) = texts(state, lang, &n.kind, &minijinja::Value::from_serialize(&params))
+        {
+            (n.title, n.body) = (title, body);
+        }
+    }
     Ok(InboxView { unread: unread_count(&state.db, user_id).await?, items })
 }
 

@@ -360,7 +360,10 @@ pub async fn view(
     let v = version_row(&state.db, p.id, shown).await?;
     let content = decrypt_content(state, &v)?;
     let action = if version.is_some_and(|n| n != p.current_version) { "read_version" } else { "read" };
-    log_access(&state.db, state.now(), p.id, actor, side, action, channel).await?;
+    // The log tells the carer who else read their passport; their own reading is not news to them.
+    if side != Side::Carer {
+        log_access(&state.db, state.now(), p.id, actor, side, action, channel).await?;
+    }
     build_view(state, p, facts, side, v, content).await
 }
 
@@ -692,7 +695,25 @@ async fn new_version(
     let now = state.now();
     let txn = write_txn(&state.db).await?;
     let (p, _, side) = editable(&txn, actor, id).await?;
-    let version = p.current_version + 1;
+    // A passport started from the carer's page begins as an empty first version; its first real
+    // content takes that place, so the history starts at version 1 with what was agreed.
+    let placeholder = p.current_version == 1
+        && passport_confirmation::Entity::find()
+            .filter(passport_confirmation::Column::PassportId.eq(p.id))
+            .one(&txn)
+            .await?
+            .is_none()
+        && decrypt_content(state, &version_row(&txn, p.id, 1).await?)? == Content::default();
+    let version = if placeholder {
+        passport_version::Entity::delete_many()
+            .filter(passport_version::Column::PassportId.eq(p.id))
+            .filter(passport_version::Column::Version.eq(1))
+            .exec(&txn)
+            .await?;
+        1
+    } else {
+        p.current_version + 1
+    };
     insert_version(state, &txn, p.id, version, Some(actor.user_id), &content, review_date).await?;
     let organisation_id = p.organisation_id;
     let mut a: passport::ActiveModel = p.into();

@@ -1,11 +1,12 @@
 //! Members and invitations, the operator's page, and the user's own account (API tokens).
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path, Query};
+use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
+use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
-use super::{field_errors, redirect, render};
+use super::{field_errors, render};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::services::{accounts, members as people, organisations};
@@ -39,28 +40,14 @@ async fn members_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
 #[handler]
-pub async fn members(
-    req: &Request,
-    state: Data<&AppState>,
-    v: Viewer,
-    Path(org): Path<i64>,
-    Query(q): Query<DoneQuery>,
-) -> poem::Result<Response> {
-    // Only the known confirmations are shown (the text comes from the translations).
-    let done =
-        q.done.filter(|d| ["role_changed", "deactivated", "reactivated", "resent", "withdrawn"].contains(&d.as_str()));
-    members_page(&state, req, &v, org, StatusCode::OK, minijinja::context! { done => done }).await
+pub async fn members(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
+    members_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
 }
 
 /// After a change, the members page again (post/redirect/get) with what was done.
-fn members_done(org: i64, done: &str) -> Response {
-    redirect(&format!("/organisations/{org}/members?done={done}"))
+fn members_done(org: i64, done: Done) -> Response {
+    redirect_done(&format!("/organisations/{org}/members"), done)
 }
 
 /// A refused change on the members page: the page again with the reason.
@@ -69,10 +56,13 @@ async fn members_problem(
     req: &Request,
     v: &Viewer,
     org: i64,
+    user: Option<i64>,
     err: AppError,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(v));
-    let hand_over = matches!(&err, AppError::Conflict(c) if c == "hand_over_first");
+    // A manager with carers leaves only after their passports are handed over: the link leads
+    // HR to the handover form with that manager chosen.
+    let hand_over = user.filter(|_| matches!(&err, AppError::Conflict(c) if c == "hand_over_first"));
     let (status, problem) = match &err {
         AppError::Invalid(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -106,7 +96,10 @@ pub async fn change_member(
         None | Some("") => None,
         Some(r) => match Role::parse(r) {
             Some(role) => Some(role),
-            None => return members_problem(&state, req, &v, org, AppError::invalid("role", "role_not_allowed")).await,
+            None => {
+                return members_problem(&state, req, &v, org, None, AppError::invalid("role", "role_not_allowed"))
+                    .await;
+            }
         },
     };
     let active = match f.active.as_deref() {
@@ -118,12 +111,12 @@ pub async fn change_member(
         Ok(_) => Ok(members_done(
             org,
             match active {
-                Some(false) => "deactivated",
-                Some(true) => "reactivated",
-                None => "role_changed",
+                Some(false) => Done::Deactivated,
+                Some(true) => Done::Reactivated,
+                None => Done::RoleChanged,
             },
         )),
-        Err(e) => members_problem(&state, req, &v, org, e).await,
+        Err(e) => members_problem(&state, req, &v, org, Some(user_id), e).await,
     }
 }
 
@@ -136,8 +129,8 @@ pub async fn resend_invitation(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     match people::resend_invitation(&state, &v.actor, org, id, lang).await {
-        Ok(_) => Ok(members_done(org, "resent")),
-        Err(e) => members_problem(&state, req, &v, org, e).await,
+        Ok(_) => Ok(members_done(org, Done::InvitationResent)),
+        Err(e) => members_problem(&state, req, &v, org, None, e).await,
     }
 }
 
@@ -148,7 +141,7 @@ pub async fn withdraw_invitation(
     Path((org, id)): Path<(i64, i64)>,
 ) -> poem::Result<Response> {
     people::withdraw_invitation(&state, &v.actor, org, id).await?;
-    Ok(members_done(org, "withdrawn"))
+    Ok(members_done(org, Done::InvitationWithdrawn))
 }
 
 #[derive(Deserialize, Serialize)]
@@ -181,10 +174,7 @@ pub async fn invite_member(
         None => Err(AppError::invalid("role", "role_not_allowed")),
     };
     match result {
-        Ok(()) => {
-            let ctx = minijinja::context! { invited => f.email };
-            members_page(&state, req, &v, org, StatusCode::OK, ctx).await
-        }
+        Ok(()) => Ok(members_done(org, Done::MemberInvited)),
         Err(AppError::Invalid(errors)) => {
             let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors), form => f };
             members_page(&state, req, &v, org, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
@@ -263,7 +253,7 @@ pub async fn create_organisation(
             return operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await;
         }
     }
-    Ok(redirect("/operator"))
+    Ok(redirect_done("/operator", Done::OrganisationCreated))
 }
 
 #[derive(Deserialize, Serialize)]
@@ -288,7 +278,7 @@ pub async fn invite_advisor(
         lang: lang.into(),
     };
     match accounts::invite(&state, &v.actor, inv).await {
-        Ok(_) => operator_page(&state, req, &v, StatusCode::OK, minijinja::context! { invited => f.email }).await,
+        Ok(_) => Ok(redirect_done("/operator", Done::AdvisorInvited)),
         Err(AppError::Invalid(errors)) => {
             let ctx = minijinja::context! { advisor_errors => field_errors(&state, lang, &errors), advisor_form => f };
             operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
@@ -306,7 +296,7 @@ pub struct AssignForm {
 #[handler]
 pub async fn assign_advisor(state: Data<&AppState>, v: Viewer, Form(f): Form<AssignForm>) -> poem::Result<Response> {
     organisations::assign_advisor(&state, &v.actor, f.organisation_id, f.advisor_id).await?;
-    Ok(redirect("/operator"))
+    Ok(redirect_done("/operator", Done::AdvisorAssigned))
 }
 
 async fn account_page(
@@ -354,5 +344,5 @@ pub async fn create_token(
 #[handler]
 pub async fn revoke_token(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     accounts::revoke_api_token(&state, &v.actor, id).await?;
-    Ok(redirect("/account"))
+    Ok(redirect_done("/account", Done::TokenRevoked))
 }

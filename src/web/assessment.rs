@@ -7,8 +7,9 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
+use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
-use super::{form_failure, redirect, render};
+use super::{form_failure, render};
 use crate::domain::workflow::Action;
 use crate::error::{AppError, FieldError};
 use crate::services::{assessment, evidence};
@@ -43,6 +44,10 @@ async fn item_page(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(v));
     let d = assessment::item_detail(state, &v.actor, id, lang).await?;
+    if d.may_review {
+        // The reviewer has seen it (and its evidence): from now on it may be accepted from the queue.
+        assessment::mark_opened(state, &v.actor, id).await?;
+    }
     let passport_figures =
         crate::services::passport::figures_for_item(state, &v.actor, d.organisation.id, &d.checklist.key, &d.item.key)
             .await?;
@@ -87,9 +92,23 @@ pub async fn transition(
         return Err(AppError::BadRequest(format!("unknown action \"{}\"", f.action)).into());
     };
     match assessment::transition(&state, &v.actor, id, action, Some(&f.reason)).await {
-        Ok(_) => Ok(redirect(&format!("/items/{id}"))),
+        Ok(_) => Ok(after_transition(&state, &v, id, action).await?),
         Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
     }
+}
+
+/// Where a move leads: the organisation stays on the item; an advisor who decided goes on to
+/// the next item waiting in their queue, or back to the empty queue.
+async fn after_transition(state: &AppState, v: &Viewer, id: i64, action: Action) -> Result<Response, AppError> {
+    let done = Done::after(action);
+    let has_queue = v.actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue).is_ok();
+    if action.side() != crate::domain::workflow::Side::Advisor || !has_queue {
+        return Ok(redirect_done(&format!("/items/{id}"), done));
+    }
+    Ok(match assessment::next_in_queue(state, &v.actor, id).await? {
+        Some(next) => redirect_done(&format!("/items/{next}"), done.next_in_queue()),
+        None => redirect_done("/review", Done::QueueEmpty),
+    })
 }
 
 #[derive(Deserialize, serde::Serialize)]
@@ -132,7 +151,7 @@ pub async fn update_item(
         Err(AppError::Invalid(errors))
     };
     match result {
-        Ok(_) => Ok(redirect(&format!("/items/{id}"))),
+        Ok(_) => Ok(redirect_done(&format!("/items/{id}"), Done::DetailsSaved)),
         Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
     }
 }
@@ -160,7 +179,7 @@ pub async fn comment(
     Form(f): Form<CommentForm>,
 ) -> poem::Result<Response> {
     match assessment::add_comment(&state, &v.actor, id, &f.body).await {
-        Ok(c) => Ok(redirect(&format!("/items/{id}#comment-{}", c.id))),
+        Ok(c) => Ok(redirect_done(&format!("/items/{id}#comment-{}", c.id), Done::CommentAdded)),
         Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
     }
 }
@@ -261,7 +280,7 @@ pub async fn add_evidence(
     }
     let new = evidence::NewEvidence { title: f.title.clone(), body, valid_from, valid_until, replaces };
     match evidence::add(&state, &v.actor, id, new).await {
-        Ok(e) => Ok(redirect(&format!("/items/{id}#evidence-{}", e.id))),
+        Ok(e) => Ok(redirect_done(&format!("/items/{id}#evidence-{}", e.id), Done::EvidenceAdded)),
         Err(e) => item_error(&state, req, &v, id, e, ctx).await,
     }
 }
@@ -286,16 +305,49 @@ pub async fn download(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) ->
 
 #[handler]
 pub async fn review_queue(req: &Request, state: Data<&AppState>, v: Viewer) -> poem::Result<Response> {
-    let lang = session::lang(req, Some(&v));
-    let queue = assessment::review_queue(&state, &v.actor, lang).await?;
-    let orgs = crate::services::organisations::visible(&state, &v.actor).await?;
-    let applications = crate::services::recognition::pending_for_advisor(&state, &v.actor).await?;
+    queue_page(&state, req, &v, StatusCode::OK, minijinja::context! {}).await
+}
+
+/// Several opened items accepted at once from the queue.
+#[handler]
+pub async fn accept_opened(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<Vec<(String, String)>>,
+) -> poem::Result<Response> {
+    let ids: Vec<i64> = f.iter().filter(|(k, _)| k == "item").filter_map(|(_, v)| v.trim().parse().ok()).collect();
+    match assessment::accept_opened(&state, &v.actor, &ids).await {
+        Ok(_) => Ok(redirect_done("/review", Done::ItemsAccepted)),
+        Err(e) => {
+            let lang = session::lang(req, Some(&v));
+            let (status, ctx) = form_failure(&state, lang, e, minijinja::context! {})?;
+            // The one message of a refused choice goes above the queue.
+            let problem =
+                ctx.get_attr("errors").ok().and_then(|e| e.get_attr("item").ok()).filter(|p| !p.is_undefined());
+            let problem = problem.or_else(|| ctx.get_attr("problem").ok());
+            queue_page(&state, req, &v, status, minijinja::context! { problem => problem }).await
+        }
+    }
+}
+
+async fn queue_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(v));
+    let queue = assessment::review_queue(state, &v.actor, lang).await?;
+    let orgs = crate::services::organisations::visible(state, &v.actor).await?;
+    let applications = crate::services::recognition::pending_for_advisor(state, &v.actor).await?;
     render(
-        &state,
+        state,
         req,
-        Some(&v),
-        StatusCode::OK,
+        Some(v),
+        status,
         "review.html",
-        minijinja::context! { queue => queue, organisations => orgs, applications => applications },
+        minijinja::context! { queue => queue, organisations => orgs, applications => applications, ..extra },
     )
 }

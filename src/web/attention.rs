@@ -4,6 +4,7 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
 
+use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
 use super::{form_failure, redirect, render};
 use crate::error::AppError;
@@ -24,7 +25,7 @@ fn all_of(f: &Fields, name: &str) -> Vec<String> {
 }
 
 async fn inbox_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinja::Value) -> poem::Result<Response> {
-    let messages = notifications::inbox(state, v.user.id).await?;
+    let messages = notifications::inbox(state, v.user.id, session::lang(req, Some(v))).await?;
     let prefs = notifications::preferences(state, &v.user).await?;
     let has_feed = calendar::has_feed(state, v.user.id).await?;
     let ctx = minijinja::context! { inbox => messages, prefs => prefs, has_feed => has_feed, ..extra };
@@ -53,15 +54,10 @@ pub async fn mark_read(state: Data<&AppState>, v: Viewer, Form(f): Form<Fields>)
 }
 
 #[handler]
-pub async fn preferences(
-    req: &Request,
-    state: Data<&AppState>,
-    v: Viewer,
-    Form(f): Form<Fields>,
-) -> poem::Result<Response> {
+pub async fn preferences(state: Data<&AppState>, v: Viewer, Form(f): Form<Fields>) -> poem::Result<Response> {
     let kinds: Vec<Kind> = all_of(&f, "email").iter().filter_map(|k| Kind::parse(k)).collect();
     notifications::set_preferences(&state, &v.user, &kinds).await?;
-    inbox_page(&state, req, &v, minijinja::context! { saved => true }).await
+    Ok(redirect_done("/inbox", Done::PreferencesSaved))
 }
 
 #[handler]
@@ -104,7 +100,7 @@ pub async fn add_moment(
     let typed = minijinja::context! { title => m.title.clone(), message => m.message.clone(), rule => m.rule.clone(),
     recipients => m.recipients.clone() };
     match attention::add_moment(&state, &v.actor, org, m).await {
-        Ok(_) => Ok(redirect(&format!("/organisations/{org}/attention"))),
+        Ok(_) => Ok(redirect_done(&format!("/organisations/{org}/attention"), Done::MomentAdded)),
         Err(e) => {
             let (status, ctx) = form_failure(&state, session::lang(req, Some(&v)), e, typed)?;
             attention_page(&state, req, &v, org, status, minijinja::context! { moment => ctx }).await
@@ -133,9 +129,7 @@ pub async fn settings(
     let typed = minijinja::context! { timezone => s.timezone.clone(), appraisal_month => s.appraisal_month,
     manager_briefing_years => field(&f, "manager_briefing_years") };
     match attention::update_settings(&state, &v.actor, org, s).await {
-        Ok(_) => {
-            attention_page(&state, req, &v, org, StatusCode::OK, minijinja::context! { settings_saved => true }).await
-        }
+        Ok(_) => Ok(redirect_done(&format!("/organisations/{org}/attention"), Done::SettingsSaved)),
         Err(e) => {
             let (status, ctx) = form_failure(&state, session::lang(req, Some(&v)), e, typed)?;
             attention_page(&state, req, &v, org, status, minijinja::context! { settings => ctx }).await
@@ -157,7 +151,7 @@ pub async fn organisation_calendar(
 #[handler]
 pub async fn remove_moment(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     let org = attention::remove_moment(&state, &v.actor, id).await?;
-    Ok(redirect(&format!("/organisations/{org}/attention")))
+    Ok(redirect_done(&format!("/organisations/{org}/attention"), Done::MomentRemoved))
 }
 
 async fn jobs_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinja::Value) -> poem::Result<Response> {
@@ -195,7 +189,13 @@ pub async fn dead_mail(
         _ => return Err(AppError::BadRequest("action must be retry or discard".into()).into()),
     };
     attention::handle_dead_mail(&state, &v.actor, id, what).await?;
-    Ok(redirect("/operator/jobs"))
+    Ok(redirect_done(
+        "/operator/jobs",
+        match what {
+            DeadMail::Retry => Done::MailRetried,
+            DeadMail::Discard => Done::MailDiscarded,
+        },
+    ))
 }
 
 /// The iCalendar feed behind a secret URL; no login (calendar apps cannot log in).

@@ -4,6 +4,7 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
 
+use super::notice::{Done, redirect_done};
 use super::session::{self, LANG_COOKIE, MaybeViewer, SESSION_COOKIE};
 use super::{field_errors, redirect, render, safe_next};
 use crate::error::AppError;
@@ -131,21 +132,7 @@ pub async fn welcome(
     Form(f): Form<WelcomeForm>,
 ) -> poem::Result<Response> {
     match accounts::accept_invitation(&state, &token, &f.name, &f.email, &f.password).await {
-        Ok(user) => {
-            let lang = session::lang(req, None);
-            render(
-                &state,
-                req,
-                None,
-                StatusCode::OK,
-                "message.html",
-                minijinja::context! {
-                    title => state.translations.get(lang, "welcome.done_title"),
-                    message => state.translations.get(lang, "welcome.done"),
-                    email => user.email, link => "/login", link_text => state.translations.get(lang, "nav.login"),
-                },
-            )
-        }
+        Ok(_) => Ok(redirect_done("/login", Done::PasswordSet)),
         Err(AppError::Invalid(errors)) => {
             let row = accounts::usable_token(&state, &token).await?;
             let lang = session::lang(req, None);
@@ -184,18 +171,7 @@ pub async fn reset_request(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, None);
     match accounts::request_password_reset(&state, &f.email, lang).await {
-        Ok(()) => render(
-            &state,
-            req,
-            None,
-            StatusCode::OK,
-            "message.html",
-            minijinja::context! {
-                title => state.translations.get(lang, "reset.sent_title"),
-                message => state.translations.get(lang, "reset.sent"),
-                link => "/login", link_text => state.translations.get(lang, "nav.login"),
-            },
-        ),
+        Ok(()) => Ok(redirect_done("/login", Done::ResetRequested)),
         Err(AppError::Invalid(errors)) => render(
             &state,
             req,
@@ -231,18 +207,7 @@ pub async fn reset(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, None);
     match accounts::reset_password(&state, &token, &f.password).await {
-        Ok(_) => render(
-            &state,
-            req,
-            None,
-            StatusCode::OK,
-            "message.html",
-            minijinja::context! {
-                title => state.translations.get(lang, "reset.done_title"),
-                message => state.translations.get(lang, "reset.done"),
-                link => "/login", link_text => state.translations.get(lang, "nav.login"),
-            },
-        ),
+        Ok(_) => Ok(redirect_done("/login", Done::PasswordSet)),
         Err(AppError::Invalid(errors)) => render(
             &state,
             req,

@@ -6,6 +6,7 @@ pub mod attention;
 pub mod auth;
 pub mod dashboard;
 pub mod i18n;
+pub mod notice;
 pub mod passport;
 pub mod recognition;
 pub mod session;
@@ -53,6 +54,7 @@ fn table() -> Table {
         .post("/items/:id/evidence", assessment::add_evidence)
         .get("/evidence/:id/download", assessment::download)
         .get("/review", assessment::review_queue)
+        .post("/review/accept", assessment::accept_opened)
         .get("/portfolio", dashboard::portfolio)
         .get("/organisations/:id/dashboard", dashboard::director)
         .get("/organisations/:id/report", dashboard::report)
@@ -374,7 +376,12 @@ pub fn render(
         unread: v.unread,
         menu: menu(v, req.uri().path()),
     });
-    let full = minijinja::context! { lang => lang, me => me, csrf => csrf, path => path, ..ctx };
+    // What the form before this page did (post/redirect/get), shown once at the top.
+    let notice = (status == StatusCode::OK && req.method() == poem::http::Method::GET)
+        .then(|| notice::from_query(req.uri().query().unwrap_or("")))
+        .flatten()
+        .map(|d| state.translations.get(lang, &d.text_key()).to_string());
+    let full = minijinja::context! { lang => lang, me => me, csrf => csrf, path => path, notice => notice, ..ctx };
     let body = state
         .templates
         .get_template(template)

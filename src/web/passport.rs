@@ -9,6 +9,7 @@ use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
+use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
 use super::{field_errors, redirect, render};
 use crate::domain::passport::{ARRANGEMENT_KINDS, Arrangement, Content};
@@ -77,7 +78,7 @@ pub async fn give_consent(
     }
     let choice = svc::ConsentChoice { hr_copy: ticked(&f.hr_copy), statistics: ticked(&f.statistics) };
     svc::give_consent(&state, &v.actor, choice).await?;
-    Ok(redirect("/passport"))
+    Ok(redirect_done("/passport", Done::ConsentGiven))
 }
 
 #[derive(Deserialize)]
@@ -99,7 +100,7 @@ pub async fn withdraw(
             .await;
     }
     svc::withdraw_consent(&state, &v.actor).await?;
-    home_page(&state, req, &v, StatusCode::OK, minijinja::context! { withdrawn => true }).await
+    Ok(redirect_done("/passport", Done::ConsentWithdrawn))
 }
 
 #[derive(Deserialize)]
@@ -118,7 +119,7 @@ pub async fn start(
     let carer = f.carer_id.trim().parse::<i64>().ok();
     let draft = svc::Draft { content: Content::default(), review_date: None };
     match svc::create(&state, &v.actor, carer, draft).await {
-        Ok(id) => Ok(redirect(&format!("/passports/{id}/edit"))),
+        Ok(id) => Ok(redirect_done(&format!("/passports/{id}/edit"), Done::PassportStarted)),
         Err(AppError::Invalid(errors)) => {
             let lang = session::lang(req, Some(&v));
             let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
@@ -246,7 +247,7 @@ pub async fn save(
         },
     };
     match svc::update(&state, &v.actor, id, svc::Draft { content: content.clone(), review_date }).await {
-        Ok(_) => Ok(redirect(&format!("/passports/{id}"))),
+        Ok(_) => Ok(redirect_done(&format!("/passports/{id}"), Done::PassportSaved)),
         Err(AppError::Invalid(errors)) => {
             let lang = session::lang(req, Some(&v));
             let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
@@ -270,9 +271,9 @@ pub async fn confirm(
     Form(f): Form<ConfirmForm>,
 ) -> poem::Result<Response> {
     match svc::confirm(&state, &v.actor, id, f.version).await {
-        Ok(_) => Ok(redirect(&format!("/passports/{id}"))),
+        Ok(_) => Ok(redirect_done(&format!("/passports/{id}"), Done::PassportConfirmed)),
         Err(e @ AppError::Conflict(_)) => {
-            let ctx = minijinja::context! { problem => e.public_message() };
+            let ctx = minijinja::context! { problem => super::page_message(&state, session::lang(req, Some(&v)), &e) };
             passport_page(&state, req, &v, id, None, StatusCode::CONFLICT, ctx).await
         }
         Err(e) => Err(e.into()),
@@ -282,7 +283,7 @@ pub async fn confirm(
 #[handler]
 pub async fn review(state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     svc::review(&state, &v.actor, id, None).await?;
-    Ok(redirect(&format!("/passports/{id}")))
+    Ok(redirect_done(&format!("/passports/{id}"), Done::PassportReviewed))
 }
 
 #[handler]
@@ -383,7 +384,7 @@ pub async fn import(req: &Request, state: Data<&AppState>, v: Viewer, mut mp: Mu
         Err(AppError::invalid("file", "passport_file_invalid"))
     };
     match async { svc::import(&state, &v.actor, source?).await }.await {
-        Ok(id) => Ok(redirect(&format!("/passports/{id}"))),
+        Ok(id) => Ok(redirect_done(&format!("/passports/{id}"), Done::PassportImported)),
         Err(AppError::Invalid(errors)) => {
             let lang = session::lang(req, Some(&v));
             let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
@@ -417,9 +418,22 @@ async fn figures_page(
     )
 }
 
+#[derive(Deserialize)]
+pub struct FiguresQuery {
+    /// The manager who leaves, when the members page sent HR here to hand over first.
+    from: Option<i64>,
+}
+
 #[handler]
-pub async fn figures(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
-    figures_page(&state, req, &v, org, StatusCode::OK, minijinja::context! {}).await
+pub async fn figures(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(org): Path<i64>,
+    Query(q): Query<FiguresQuery>,
+) -> poem::Result<Response> {
+    let from = q.from.map(|id| id.to_string());
+    figures_page(&state, req, &v, org, StatusCode::OK, minijinja::context! { from_manager => from }).await
 }
 
 fn parse_id(s: &str) -> Option<i64> {
@@ -448,7 +462,7 @@ pub async fn set_line(
         svc::set_reporting_line(&state, &v.actor, org, user, parse_id(&f.manager_id), Some(f.department.clone())).await;
     // The refusal is shown at the manager field of the row that was sent.
     let row = minijinja::context! { line_user => user };
-    figures_result(&state, req, &v, org, result.map(|_| minijinja::context! { saved => true }), row).await
+    figures_result(&state, req, &v, org, result.map(|_| Done::LineSaved), row).await
 }
 
 #[derive(Deserialize)]
@@ -467,8 +481,7 @@ pub async fn hand_over_all(
 ) -> poem::Result<Response> {
     let (from, to) = (parse_id(&f.from_manager_id).unwrap_or(-1), parse_id(&f.to_manager_id).unwrap_or(-1));
     let result = svc::hand_over_all(&state, &v.actor, org, from, to).await;
-    let ctx = minijinja::context! {};
-    figures_result(&state, req, &v, org, result.map(|n| minijinja::context! { handed_over => n }), ctx).await
+    figures_result(&state, req, &v, org, result.map(|_| Done::HandedOver), minijinja::context! {}).await
 }
 
 async fn figures_result(
@@ -476,11 +489,11 @@ async fn figures_result(
     req: &Request,
     v: &Viewer,
     org: i64,
-    result: Result<minijinja::Value, AppError>,
+    result: Result<Done, AppError>,
     on_error: minijinja::Value,
 ) -> poem::Result<Response> {
     match result {
-        Ok(ctx) => figures_page(state, req, v, org, StatusCode::OK, ctx).await,
+        Ok(done) => Ok(redirect_done(&format!("/organisations/{org}/passports"), done)),
         Err(AppError::Invalid(errors)) => {
             let lang = session::lang(req, Some(v));
             let ctx = minijinja::context! { errors => field_errors(state, lang, &errors), ..on_error };

@@ -5,8 +5,9 @@ use poem::web::{Data, Form, Path};
 use poem::{Request, Response, handler};
 use serde::{Deserialize, Serialize};
 
+use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
-use super::{form_failure, redirect, render};
+use super::{form_failure, render};
 use crate::error::AppError;
 use crate::services::certificate::{self, Texts};
 use crate::services::recognition::{self, RecognitionView};
@@ -57,7 +58,7 @@ pub async fn apply(
     Form(f): Form<ApplyForm>,
 ) -> poem::Result<Response> {
     match recognition::apply(&state, &v.actor, org, &f.motivation).await {
-        Ok(_) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
+        Ok(_) => Ok(redirect_done(&format!("/organisations/{org}/recognition"), Done::RecognitionApplied)),
         Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from_serialize(&f)).await,
     }
 }
@@ -83,7 +84,7 @@ pub async fn decide(
         other => return Err(AppError::BadRequest(format!("unknown decision \"{other}\"")).into()),
     };
     match recognition::decide(&state, &v.actor, id, grant, &f.reason).await {
-        Ok(_) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
+        Ok(_) => Ok(redirect_done(&format!("/organisations/{org}/recognition"), Done::RecognitionDecided)),
         Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from_serialize(&f)).await,
     }
 }
@@ -103,7 +104,7 @@ pub async fn revoke(
 ) -> poem::Result<Response> {
     let org = recognition::recognition_organisation(&state, &v.actor, id).await?;
     match recognition::revoke(&state, &v.actor, id, &f.reason).await {
-        Ok(()) => Ok(redirect(&format!("/organisations/{org}/recognition"))),
+        Ok(()) => Ok(redirect_done(&format!("/organisations/{org}/recognition"), Done::RecognitionRevoked)),
         Err(e) => {
             let form = minijinja::context! { revoke_reason => f.reason };
             failed(&state, req, &v, org, e, form).await

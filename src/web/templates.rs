@@ -6,6 +6,7 @@ use std::sync::Arc;
 use minijinja::{Environment, State, Value};
 
 use super::i18n::Translations;
+use crate::domain::dates;
 
 pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'static> {
     let mut env = Environment::new();
@@ -25,16 +26,25 @@ pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'
         let form = if count == Some(1) { "one" } else { "other" };
         plural_translations.get(&lang, &format!("{key}.{form}")).replace("{n}", &shown)
     });
-    env.add_filter("date", |v: Value| -> String {
+    // Dates in the reader's language (`lang` of the page or mail; Dutch when there is none).
+    env.add_filter("date", |state: &State, v: Value| -> String {
+        let lang = lang_of(state);
         match local(&v) {
-            Some(t) => t.format("%Y-%m-%d").to_string(),
-            None => v.to_string().chars().take(10).collect(),
+            Some(t) => dates::long_date(&lang, t.date_naive()),
+            None => plain_date(&v).map(|d| dates::long_date(&lang, d)).unwrap_or_else(|| v.to_string()),
         }
     });
-    env.add_filter("datetime", |v: Value| -> String {
+    env.add_filter("shortdate", |state: &State, v: Value| -> String {
+        let lang = lang_of(state);
         match local(&v) {
-            Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
-            None => v.to_string().chars().take(16).collect::<String>().replace('T', " "),
+            Some(t) => dates::short_date(&lang, t.date_naive()),
+            None => plain_date(&v).map(|d| dates::short_date(&lang, d)).unwrap_or_else(|| v.to_string()),
+        }
+    });
+    env.add_filter("datetime", |state: &State, v: Value| -> String {
+        match local(&v) {
+            Some(t) => dates::long_datetime(&lang_of(state), t.naive_local()),
+            None => v.to_string(),
         }
     });
     env.add_filter("filesize", |v: i64| -> String {
@@ -45,6 +55,16 @@ pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'
         }
     });
     env
+}
+
+fn lang_of(state: &State) -> String {
+    state.lookup("lang").map(|v| v.to_string()).filter(|l| l == "en").unwrap_or_else(|| "nl".into())
+}
+
+/// A plain date ("2026-07-01") as the API and the database hold it.
+fn plain_date(v: &Value) -> Option<chrono::NaiveDate> {
+    let s = v.to_string();
+    chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }
 
 /// An instant as people here read it: in Europe/Amsterdam, the service's home time zone.
@@ -86,9 +106,12 @@ mod local_time_tests {
     fn instants_are_shown_in_amsterdam_time_and_plain_dates_stay_as_they_are() {
         let env = environment(Path::new("templates"), Arc::new(Translations::default()));
         let render = |s: &str| env.render_str(s, minijinja::context! {}).unwrap();
-        assert_eq!(render("{{ '2026-11-23T11:38:00Z'|datetime }}"), "2026-11-23 12:38");
-        assert_eq!(render("{{ '2026-07-01T22:30:00+00:00'|date }}"), "2026-07-02");
-        assert_eq!(render("{{ '2026-07-01'|date }}"), "2026-07-01");
+        assert_eq!(render("{{ '2026-11-23T11:38:00Z'|datetime }}"), "23 november 2026, 12:38");
+        assert_eq!(render("{{ '2026-07-01T22:30:00+00:00'|date }}"), "2 juli 2026");
+        assert_eq!(render("{{ '2026-07-01'|date }}"), "1 juli 2026");
+        assert_eq!(render("{{ '2026-07-01'|shortdate }}"), "01-07-2026");
+        let en = env.render_str("{{ '2026-07-01'|date }}", minijinja::context! { lang => "en" }).unwrap();
+        assert_eq!(en, "1 July 2026");
     }
 }
 

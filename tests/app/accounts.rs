@@ -8,17 +8,21 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link_once() {
     app.operator().await;
     let b = app.browser();
     let r = b.submit("/password-reset", "/password-reset", &[("email", "operator@example.org")]).await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?done=reset_requested");
+    assert!(b.get_html("/login?done=reset_requested").await.contains("hebben we een link gestuurd"));
     // An unknown address gets the same answer, and no mail.
     let r = b.submit("/password-reset", "/password-reset", &[("email", "nobody@example.org")]).await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?done=reset_requested");
     let mail = app.smtp.wait_for("operator@example.org", "/password-reset/").await;
     let link = mail.link_containing("/password-reset/").unwrap();
     let path = format!("/password-reset/{}", link.rsplit('/').next().unwrap());
     let r = b.submit(&path, &path, &[("password", "short")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "too short");
     let r = b.submit(&path, &path, &[("password", "a brand new password")]).await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?done=password_set");
     assert_eq!(b.get(&path).await.status(), StatusCode::CONFLICT, "the link works once");
     let r = b.submit("/login", "/login", &[("email", "operator@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "the old password no longer works");
@@ -74,7 +78,7 @@ async fn two_invitations_to_one_address_accepted_at_once_make_one_account() {
     let (ra, rb) = tokio::join!(post(&a, &paths[0], ca), post(&b, &paths[1], cb));
     let mut statuses = vec![ra.unwrap().status(), rb.unwrap().status()];
     statuses.sort();
-    assert_eq!(statuses, vec![StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY]);
+    assert_eq!(statuses, vec![StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY]);
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let users = carer_friendly::db::entities::user::Entity::find()
         .filter(carer_friendly::db::entities::user::Column::Email.eq("twice@example.org"))

@@ -118,7 +118,8 @@ impl TestApp {
                 &[("name", "Olga Operator"), ("email", "operator@example.org"), ("password", PASSWORD)],
             )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "setting the password leads to the login page");
+        assert_eq!(r.headers()["location"], "/login?done=password_set");
         b.login("operator@example.org", PASSWORD).await;
         b
     }
@@ -138,7 +139,8 @@ impl TestApp {
         let path = link.split_once("/welcome/").map(|(_, t)| format!("/welcome/{t}")).unwrap();
         let b = self.browser();
         let r = b.submit(&path, &path, &[("name", name), ("password", PASSWORD)]).await;
-        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap_or_default());
+        assert_eq!(r.headers()["location"], "/login?done=password_set");
         b.login(email, PASSWORD).await;
         b
     }

@@ -60,7 +60,7 @@ async fn day_of_carers_reminders_fire_at_nine_local_time_once_each_across_the_ds
     assert_eq!(mails_to(&app, "hr-dc@example.org", "Dag van de Mantelzorg"), 2);
     let inbox = s.hr_api.get_json("/inbox").await;
     assert_eq!(inbox["unread"], 2);
-    assert!(inbox["messages"][0]["body"].as_str().unwrap().contains("10-11-2026"));
+    assert!(inbox["messages"][0]["body"].as_str().unwrap().contains("10 november 2026"));
 }
 
 #[tokio::test]
@@ -379,7 +379,8 @@ async fn attention_settings_with_a_bad_month_or_zone_are_refused_and_change_noth
             &[("appraisal_month", "9"), ("manager_briefing_years", "3"), ("timezone", "Europe/Amsterdam")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let html = s.hr.get_html(&page).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = s.hr.get_html(r.headers()["location"].to_str().unwrap()).await;
     assert!(html.contains("Gesprekscyclus in september"), "saved after the refused attempts");
+    assert!(html.contains("Instellingen opgeslagen."), "and the page says so");
 }

@@ -52,7 +52,13 @@ async fn through_the_html_forms_an_organisation_goes_from_nothing_to_four_comple
     let r = operator
         .submit("/operator", "/operator/advisors", &[("name", "Ada Adviseur"), ("email", "ada@advies.example")])
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        operator
+            .get_html(r.headers()["location"].to_str().unwrap())
+            .await
+            .contains("Uitnodiging aan de adviseur verstuurd.")
+    );
     let advisor = app.accept_invitation("ada@advies.example", "Ada Adviseur").await;
     let page = operator.get_html("/operator").await;
     let org = organisation_id_from(&page, "Zorggroep Lindehof");

@@ -17,6 +17,7 @@ mod navigation;
 mod operations;
 mod passport;
 mod recognition;
+mod review_flow;
 mod security;
 mod service;
 mod tenant_isolation;

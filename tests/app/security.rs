@@ -230,7 +230,7 @@ async fn reset_requests_send_at_most_three_mails_an_hour_and_only_the_newest_lin
     let b = app.browser();
     for _ in 0..5 {
         let r = b.submit("/password-reset", "/password-reset", &[("email", "operator@example.org")]).await;
-        assert_eq!(r.status(), StatusCode::OK, "every request gets the same answer");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "every request gets the same answer");
     }
     let r = b.submit("/password-reset", "/password-reset", &[("email", "operator@example.org")]).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "the sixth request from one client in a burst");
@@ -258,7 +258,7 @@ async fn a_password_reset_revokes_api_tokens_and_sessions() {
     let link = mail.link_containing("/password-reset/").unwrap();
     let path = format!("/password-reset/{}", link.rsplit('/').next().unwrap());
     let r = b.submit(&path, &path, &[("password", "a brand new password")]).await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(api.get("/me").await.status(), StatusCode::UNAUTHORIZED, "the token died with the old password");
     assert_eq!(op.get("/operator").await.status(), StatusCode::SEE_OTHER, "the session too");
 }

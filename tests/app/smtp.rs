@@ -21,8 +21,16 @@ impl Mail {
         self.data.replace("=\r\n", "").replace("=3D", "=")
     }
 
+    /// The subject line, unfolded (a long one comes over several header lines).
     pub fn subject(&self) -> String {
-        self.data.lines().find_map(|l| l.strip_prefix("Subject: ")).map(|s| s.trim().to_string()).unwrap_or_default()
+        let mut lines = self.data.lines().skip_while(|l| !l.starts_with("Subject: "));
+        let Some(first) = lines.next() else { return String::new() };
+        let mut out = first.trim_start_matches("Subject: ").trim().to_string();
+        for more in lines.take_while(|l| l.starts_with(' ') || l.starts_with('\t')) {
+            out.push(' ');
+            out.push_str(more.trim());
+        }
+        out
     }
 
     /// The first link in the message that contains `needle`.

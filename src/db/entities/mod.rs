@@ -10,6 +10,7 @@ pub mod comment;
 pub mod evidence;
 pub mod evidence_file;
 pub mod item;
+pub mod item_opening;
 pub mod item_transition;
 pub mod job_run;
 pub mod login_throttle;

@@ -14,6 +14,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub body: String,
     pub link: Option<String>,
+    /// What the message is about (JSON), to write it in the reader's language when read;
+    /// `title`/`body` are the texts as first written (the e-mail), kept for older rows.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub params: Option<String>,
     pub dedupe_key: String,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
