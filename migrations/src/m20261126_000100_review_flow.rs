@@ -1,6 +1,7 @@
 //! Inbox messages keep what they are about (`params`, JSON), so each is written in the reader's
 //! language when read; and which advisor opened which waiting item when, so several items can be
-//! accepted at once only after each was looked at.
+//! accepted at once only after each was looked at. And what a user had typed in a form that
+//! failed, kept on their session while they switch language, so the text is not lost.
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -10,6 +11,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(Table::alter().table("notifications").add_column(text_null("params")).to_owned()).await?;
+        m.alter_table(Table::alter().table("sessions").add_column(text_null("kept_form")).to_owned()).await?;
         m.create_table(
             Table::create()
                 .table("item_openings")
@@ -36,6 +38,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("item_openings").to_owned()).await?;
+        m.alter_table(Table::alter().table("sessions").drop_column("kept_form").to_owned()).await?;
         m.alter_table(Table::alter().table("notifications").drop_column("params").to_owned()).await
     }
 }

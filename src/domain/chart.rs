@@ -12,8 +12,8 @@ pub struct Chart {
     pub total: usize,
     pub first: Option<NaiveDate>,
     pub last: Option<NaiveDate>,
-    /// Labels along the x axis: (x, text).
-    pub ticks: Vec<(u32, String)>,
+    /// Days marked along the x axis: (x, day); distinct, none after `until`.
+    pub ticks: Vec<(u32, NaiveDate)>,
     pub current: i64,
 }
 
@@ -63,10 +63,14 @@ pub fn progress_line(
         };
     }
     points.push(format!("{w:.1},{:.1}", h - level as f64 / max * h));
-    let ticks = (0..=4)
+    // At most five marks, each on its own day: a short history gets fewer, never a repeated or
+    // future day.
+    let days = (until - start).num_days().max(0);
+    let marks = days.min(4);
+    let ticks = (0..=marks)
         .map(|k| {
-            let d = start + chrono::Duration::days((span * k as f64 / 4.0).round() as i64);
-            ((w * k as f64 / 4.0) as u32, d.format("%d-%m-%Y").to_string())
+            let offset = if marks == 0 { 0 } else { (days as f64 * k as f64 / marks as f64).round() as i64 };
+            ((offset as f64 / span * w) as u32, start + chrono::Duration::days(offset))
         })
         .collect();
     Chart { width, height, points: points.join(" "), total, first, last: Some(until), ticks, current: level }
@@ -88,6 +92,21 @@ mod tests {
         assert!(c.points.contains("0.0,50.0"), "{}", c.points);
         assert!(c.points.contains("100.0,0.0"), "{}", c.points);
         assert!(c.points.ends_with("300.0,50.0"), "{}", c.points);
+    }
+
+    #[test]
+    fn the_axis_marks_distinct_days_and_none_in_the_future() {
+        for (first, until) in [(d(1, 1), d(1, 1)), (d(1, 1), d(1, 2)), (d(1, 1), d(1, 3)), (d(1, 1), d(3, 1))] {
+            let c = progress_line(vec![(first, 1)], 3, until, 300, 100);
+            let days: Vec<NaiveDate> = c.ticks.iter().map(|t| t.1).collect();
+            let mut distinct = days.clone();
+            distinct.dedup();
+            assert_eq!(days, distinct, "{days:?}");
+            assert!(days.iter().all(|day| *day <= until), "{days:?}");
+            assert_eq!(days.first(), Some(&first));
+            assert_eq!(days.last(), Some(&until));
+        }
+        assert_eq!(progress_line(vec![(d(1, 1), 1)], 3, d(3, 1), 300, 100).ticks.len(), 5);
     }
 
     #[test]

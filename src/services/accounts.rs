@@ -345,6 +345,11 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<(
 }
 
 pub async fn session_user(state: &AppState, token: &str) -> AppResult<Option<user::Model>> {
+    Ok(session_and_user(state, token).await?.map(|(_, u)| u))
+}
+
+/// The live session of this token and its (active) user.
+pub async fn session_and_user(state: &AppState, token: &str) -> AppResult<Option<(session::Model, user::Model)>> {
     let Some(s) =
         session::Entity::find().filter(session::Column::TokenHash.eq(hash_token(token))).one(&state.db).await?
     else {
@@ -353,7 +358,37 @@ pub async fn session_user(state: &AppState, token: &str) -> AppResult<Option<use
     if s.expires_at <= state.now() {
         return Ok(None);
     }
-    Ok(user::Entity::find_by_id(s.user_id).one(&state.db).await?.filter(|u| u.active))
+    let user = user::Entity::find_by_id(s.user_id).one(&state.db).await?.filter(|u| u.active);
+    Ok(user.map(|u| (s, u)))
+}
+
+/// What was typed in a failed form, kept on the session for the page at `path` (one form at a
+/// time; bounded, and never a password).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct KeptForm {
+    pub path: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+pub const KEPT_FORM_MAX_BYTES: usize = 64 * 1024;
+
+pub async fn keep_form(state: &AppState, token: &str, kept: Option<&KeptForm>) -> AppResult<()> {
+    let json = match kept {
+        Some(k) => {
+            let json = serde_json::to_string(k).map_err(AppError::internal)?;
+            if json.len() > KEPT_FORM_MAX_BYTES {
+                return Ok(());
+            }
+            Some(json)
+        }
+        None => None,
+    };
+    session::Entity::update_many()
+        .col_expr(session::Column::KeptForm, sea_orm::sea_query::Expr::value(json))
+        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .exec(&state.db)
+        .await?;
+    Ok(())
 }
 
 pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {

@@ -98,13 +98,14 @@ pub fn render(state: &AppState, v: &PassportView, lang: &str) -> AppResult<Vec<u
     w.heading(&t("passport.support"));
     w.paragraph(if v.content.support.is_empty() { "-" } else { &v.content.support });
     w.heading(&t("passport.review_date"));
-    w.paragraph(&v.review_date.to_string());
+    w.paragraph(&crate::domain::dates::long_date(lang, v.review_date));
     w.heading(&t("passport.confirmations"));
     if v.confirmations.is_empty() {
         w.paragraph("-");
     }
     for c in &v.confirmations {
-        let when = c.confirmed_at.format("%Y-%m-%d %H:%M UTC");
+        let local = c.confirmed_at.with_timezone(&chrono_tz::Europe::Amsterdam).naive_local();
+        let when = crate::domain::dates::long_datetime(lang, local);
         w.paragraph(&format!(
             "{}: {} ({when})",
             t(&format!("passport.side.{}", c.side)),

@@ -79,23 +79,31 @@ pub async fn logout(state: Data<&AppState>, MaybeViewer(viewer): MaybeViewer) ->
     Ok(resp)
 }
 
-#[derive(Deserialize)]
-pub struct LanguageForm {
-    lang: String,
-    next: Option<String>,
-}
-
 #[handler]
 pub async fn language(
     state: Data<&AppState>,
     MaybeViewer(viewer): MaybeViewer,
-    Form(f): Form<LanguageForm>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> poem::Result<Response> {
-    let lang = super::i18n::normalise(Some(&f.lang));
+    let field = |name: &str| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let lang = super::i18n::normalise(field("lang"));
+    let next = safe_next(&state, field("next"));
     if let Some(v) = &viewer {
         accounts::set_locale(&state, v.user.id, lang).await?;
+        // A failed form's page sends what was typed along (`keep.<field>`): it comes back on the
+        // same page in the other language instead of being lost.
+        let fields: std::collections::BTreeMap<String, String> = f
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("keep.").map(|k| (k.to_string(), v.clone())))
+            .filter(|(k, _)| super::keeps_field(k))
+            .take(40)
+            .collect();
+        if !fields.is_empty() {
+            let kept = accounts::KeptForm { path: next.clone(), fields };
+            accounts::keep_form(&state, &v.session_token, Some(&kept)).await?;
+        }
     }
-    let mut resp = redirect(&safe_next(&state, f.next.as_deref()));
+    let mut resp = redirect(&next);
     if let Ok(v) = session::set_cookie(&state, LANG_COOKIE, lang, 365 * 24 * 3600).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

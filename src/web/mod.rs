@@ -381,7 +381,43 @@ pub fn render(
         .then(|| notice::from_query(req.uri().query().unwrap_or("")))
         .flatten()
         .map(|d| state.translations.get(lang, &d.text_key()).to_string());
-    let full = minijinja::context! { lang => lang, me => me, csrf => csrf, path => path, notice => notice, ..ctx };
+    // A failed form: what was typed goes along with the language switch (`keep.<field>`). Back on
+    // the form's page, it fills the form again, once.
+    let mut ctx = ctx;
+    let mut kept = vec![];
+    if req.method() == poem::http::Method::GET {
+        if let Some(v) = viewer
+            && let Some(k) = v.kept_form.as_ref().filter(|k| k.path == path)
+        {
+            if ctx.get_attr("form").is_ok_and(|f| f.is_undefined()) {
+                ctx = minijinja::context! { form => k.fields, ..ctx };
+            }
+            // Once shown, it is gone: cleared beside the rendering (a page render does not wait
+            // on a write; should the write fail, the text only shows once more).
+            let (state, token) = (state.clone(), v.session_token.clone());
+            tokio::spawn(async move {
+                if let Err(e) = crate::services::accounts::keep_form(&state, &token, None).await {
+                    tracing::warn!("clearing a kept form: {e}");
+                }
+            });
+        }
+    } else if let Ok(form) = ctx.get_attr("form")
+        && let Ok(keys) = form.try_iter()
+    {
+        for key in keys {
+            let name = key.to_string();
+            if let Ok(value) = form.get_item(&key)
+                && let Some(text) = value.as_str()
+                && keeps_field(&name)
+                && !text.is_empty()
+            {
+                kept.push((name, text.to_string()));
+            }
+        }
+    }
+    let full = minijinja::context! {
+        lang => lang, me => me, csrf => csrf, path => path, notice => notice, kept_fields => kept, ..ctx
+    };
     let body = state
         .templates
         .get_template(template)
@@ -394,6 +430,12 @@ pub fn render(
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(resp)
+}
+
+/// Typed values that may travel with a language switch: never secrets.
+pub fn keeps_field(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    !(n.contains("password") || n.contains("passphrase") || n == "csrf" || n.len() > 64)
 }
 
 pub fn redirect(to: &str) -> Response {

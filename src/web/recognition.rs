@@ -122,8 +122,8 @@ pub fn texts(state: &AppState, lang: &str, r: &RecognitionView) -> Texts {
         valid: format!(
             "{} {} - {}",
             t("certificate.valid"),
-            r.valid_from.format("%d-%m-%Y"),
-            r.valid_until.format("%d-%m-%Y")
+            crate::domain::dates::long_date(lang, r.valid_from),
+            crate::domain::dates::long_date(lang, r.valid_until)
         ),
         going_ahead: r.going_ahead_complete.then(|| t("certificate.going_ahead")),
         verify: t("certificate.verify"),

@@ -21,6 +21,8 @@ pub struct Viewer {
     pub session_token: String,
     /// Unread messages in the inbox, for the count in the page header.
     pub unread: u64,
+    /// What was typed in a failed form before a language switch, for that form's page.
+    pub kept_form: Option<accounts::KeptForm>,
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
@@ -44,12 +46,13 @@ pub async fn viewer(req: &Request, state: &AppState) -> AppResult<Option<Viewer>
     let Some(token) = cookie(req, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    let Some(user) = accounts::session_user(state, &token).await? else {
+    let Some((session, user)) = accounts::session_and_user(state, &token).await? else {
         return Ok(None);
     };
     let actor = accounts::actor_for(&state.db, &user).await?;
     let unread = crate::services::notifications::unread_count(&state.db, user.id).await?;
-    Ok(Some(Viewer { user, actor, session_token: token, unread }))
+    let kept_form = session.kept_form.as_deref().and_then(|k| serde_json::from_str(k).ok());
+    Ok(Some(Viewer { user, actor, session_token: token, unread, kept_form }))
 }
 
 pub async fn require(req: &Request, state: &AppState) -> AppResult<Viewer> {

@@ -225,7 +225,15 @@ impl Browser {
         let csrf = csrf_of(&html);
         let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
         form.extend_from_slice(fields);
-        self.client.post(format!("{}{}", self.base, action)).form(&form).send().await.unwrap()
+        // As a browser does: the page the form was on goes along as the Referer.
+        let referer = format!("{}{}", self.base, page);
+        self.client
+            .post(format!("{}{}", self.base, action))
+            .header("Referer", referer)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn login(&self, email: &str, password: &str) {

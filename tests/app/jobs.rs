@@ -299,7 +299,7 @@ async fn the_operator_sees_the_jobs_and_runs_one_now_others_may_not() {
     }
     let r = operator.submit("/operator/jobs", "/operator/jobs/day-of-carers/run", &[]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("1 periode(s) gedaan"));
+    assert!(r.text().await.unwrap().contains("1 periode gedaan, 1 herinnering, 0 mislukt"));
     app.smtp.wait_for("hr-op@example.org", "Over 28 dagen").await;
     assert_eq!(app.login_as("hr-op@example.org").await.get("/operator/jobs").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(s.hr_api.post("/jobs/day-of-carers/run", json!({})).await.status(), StatusCode::FORBIDDEN);

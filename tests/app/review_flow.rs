@@ -201,3 +201,33 @@ async fn successful_forms_lead_to_their_page_with_a_confirmation_in_the_readers_
         s.hr.submit("/inbox", "/language", &[("lang", "en"), ("next", &format!("{page}?done=details_saved"))]).await;
     assert!(s.hr.get_html(&location(&r)).await.contains("Owner and due date saved."));
 }
+
+#[tokio::test]
+async fn switching_language_after_a_refused_form_keeps_what_was_typed_on_the_forms_page() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Gemeente Rivierstad", "k").await;
+    let item = s.hr_api.item_ids(s.org_id, "bespreken").await[0];
+    let page = format!("/items/{item}");
+    let r = s.hr.submit(&page, &format!("{page}/details"), &[("owner_id", ""), ("due_date", "31-02-2027")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    // The language switch on that page carries the typed text, as a browser would send it.
+    let doc = scraper::Html::parse_document(&html);
+    let switch = scraper::Selector::parse("form.lang-switch input[type=hidden]").unwrap();
+    let mut fields: Vec<(String, String)> = doc
+        .select(&switch)
+        .map(|i| (i.value().attr("name").unwrap().to_string(), i.value().attr("value").unwrap_or("").to_string()))
+        .collect();
+    assert!(fields.contains(&("keep.due_date".into(), "31-02-2027".into())), "{fields:?}");
+    assert!(fields.contains(&("next".into(), page.clone())), "back to the item, not the POST-only address");
+    fields.push(("lang".into(), "en".into()));
+    let r = s.hr.client.post(format!("{}/language", s.hr.base)).form(&fields).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), page);
+    let html = s.hr.get_html(&page).await;
+    assert!(html.contains(r#"value="31-02-2027""#), "the typed date is back in the form");
+    assert!(html.contains(r#"lang="en""#));
+    // Shown once: the next visit shows the saved state again.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!s.hr.get_html(&page).await.contains("31-02-2027"));
+}

@@ -11,6 +11,10 @@ pub struct Model {
     pub user_id: i64,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// What was typed in a failed form (JSON: path and fields), kept across a language switch.
+    #[serde(skip)]
+    #[sea_orm(column_type = "Text", nullable)]
+    pub kept_form: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
