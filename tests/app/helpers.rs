@@ -246,9 +246,12 @@ impl Browser {
         let r = self.submit("/account", "/account/tokens", &[("name", name)]).await;
         assert_eq!(r.status(), StatusCode::OK);
         let html = r.text().await.unwrap();
-        let start = html.find("cf_").expect("token shown once on the page");
+        // Read from its own element: a random CSRF token elsewhere on the page may contain "cf_" too.
+        let marker = r#"<code class="token">"#;
+        let start = html.find(marker).expect("token shown once on the page") + marker.len();
         let token: String =
             html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+        assert!(token.starts_with("cf_"), "{token}");
         let client = Client::builder().local_address(self.ip).build().unwrap();
         ApiClient { client, base: format!("{}/api/v1", self.base), token }
     }
