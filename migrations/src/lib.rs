@@ -11,6 +11,7 @@ mod m20261125_000001_passport_file_imports;
 mod m20261125_000010_accounts;
 mod m20261125_000020_outbox_delivery;
 mod m20261126_000100_review_flow;
+mod m20261201_000100_people;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_accounts::Migration),
             Box::new(m20261125_000020_outbox_delivery::Migration),
             Box::new(m20261126_000100_review_flow::Migration),
+            Box::new(m20261201_000100_people::Migration),
         ]
     }
 }

@@ -38,6 +38,8 @@ pub struct UserInfo {
     pub role: String,
     pub organisation_id: Option<i64>,
     pub locale: String,
+    /// False once deactivated (they cannot log in; their tokens stopped).
+    pub active: bool,
 }
 
 impl From<user::Model> for UserInfo {
@@ -49,6 +51,7 @@ impl From<user::Model> for UserInfo {
             role: u.role,
             organisation_id: u.organisation_id,
             locale: u.locale,
+            active: u.active,
         }
     }
 }
@@ -485,6 +488,8 @@ pub struct NewInvitation {
 pub struct NewAdvisor {
     pub email: String,
     pub name: String,
+    /// Organisations the advisor will look after from the moment they accept.
+    pub organisation_ids: Option<Vec<i64>>,
 }
 
 #[derive(Object)]
@@ -500,7 +505,41 @@ pub struct Invitation {
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct Assignment {
-    pub advisor_id: i64,
+    /// An advisor with an account; or give `invitation_id`.
+    pub advisor_id: Option<i64>,
+    /// An advisor invited but not signed up yet (GET /advisors/invitations): they look after the
+    /// organisation from the moment they accept.
+    pub invitation_id: Option<i64>,
+}
+
+/// The advisors an organisation moves to: exactly these, all others stop (their queue follows).
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct AdvisorSet {
+    #[oai(validator(max_items = 20))]
+    pub advisor_ids: Vec<i64>,
+}
+
+/// A change to an advisor's account.
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct AdvisorChange {
+    /// false: deactivate (sessions and tokens stop at once); true: reactivate.
+    pub active: bool,
+}
+
+/// An advisor invited by the operator who has not signed up yet.
+#[derive(Object)]
+#[oai(rename_all = "snake_case")]
+pub struct AdvisorInvitation {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
+    /// Organisations they will look after once they accept.
+    pub organisation_ids: Vec<i64>,
 }
 
 #[derive(Object)]
@@ -533,6 +572,8 @@ pub enum MemberStatus {
     Invited,
     Active,
     Deactivated,
+    /// Name and address erased on request (name and email are then empty).
+    Erased,
 }
 
 impl From<crate::domain::membership::MemberStatus> for MemberStatus {
@@ -542,6 +583,7 @@ impl From<crate::domain::membership::MemberStatus> for MemberStatus {
             S::Invited => MemberStatus::Invited,
             S::Active => MemberStatus::Active,
             S::Deactivated => MemberStatus::Deactivated,
+            S::Erased => MemberStatus::Erased,
         }
     }
 }

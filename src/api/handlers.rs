@@ -164,7 +164,8 @@ impl Api {
         invitation_id: Path<i64>,
         lang: Query<Option<String>>,
     ) -> Result<PendingInvitation> {
-        let new_id = members::resend_invitation(&state, &auth.0, id.0, invitation_id.0, self::lang(&lang)).await?;
+        let new_id =
+            members::resend_invitation(&state, &auth.0, Some(id.0), invitation_id.0, self::lang(&lang)).await?;
         let inv = members::pending_invitations(&state, &auth.0, id.0)
             .await?
             .into_iter()
@@ -182,7 +183,7 @@ impl Api {
         id: Path<i64>,
         invitation_id: Path<i64>,
     ) -> poem::Result<()> {
-        members::withdraw_invitation(&state, &auth.0, id.0, invitation_id.0).await?;
+        members::withdraw_invitation(&state, &auth.0, Some(id.0), invitation_id.0).await?;
         Ok(())
     }
 
@@ -203,6 +204,7 @@ impl Api {
             role,
             organisation_id: Some(id.0),
             lang: self::lang(&lang).into(),
+            assign_to: vec![],
         };
         let row = accounts::invite(&state, &auth.0, inv).await?;
         Ok(Json(Invitation {
@@ -214,7 +216,8 @@ impl Api {
         }))
     }
 
-    /// Assigns an advisor to the organisation (operators).
+    /// Assigns an advisor to the organisation (operators): `advisor_id` for an advisor with an
+    /// account, or `invitation_id` for one invited who has not signed up yet.
     #[oai(path = "/organisations/:id/advisors", method = "post", tag = "Tag::Organisations")]
     async fn assign(
         &self,
@@ -223,7 +226,148 @@ impl Api {
         id: Path<i64>,
         body: Json<Assignment>,
     ) -> poem::Result<()> {
-        Ok(organisations::assign_advisor(&state, &auth.0, id.0, body.advisor_id).await?)
+        let to = match (body.advisor_id, body.invitation_id) {
+            (Some(a), None) => organisations::Assignee::Advisor(a),
+            (None, Some(i)) => organisations::Assignee::Invited(i),
+            _ => return Err(AppError::invalid("advisor_id", "advisor_or_invitation").into()),
+        };
+        Ok(organisations::assign(&state, &auth.0, id.0, to).await?)
+    }
+
+    /// Moves the organisation to exactly these advisors (operators): the others stop, the new
+    /// ones start, in one step; waiting items follow to the new advisors' queues.
+    #[oai(path = "/organisations/:id/advisors", method = "put", tag = "Tag::Organisations")]
+    async fn set_advisors(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<AdvisorSet>,
+    ) -> Result<Vec<UserInfo>> {
+        organisations::set_advisors(&state, &auth.0, id.0, &body.advisor_ids).await?;
+        Ok(Json(organisations::advisors_of(&state.db, id.0).await?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Ends an advisor's assignment to the organisation (operators).
+    #[oai(path = "/organisations/:id/advisors/:advisor_id", method = "delete", tag = "Tag::Organisations")]
+    async fn unassign(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        advisor_id: Path<i64>,
+    ) -> poem::Result<()> {
+        Ok(organisations::unassign(&state, &auth.0, id.0, organisations::Assignee::Advisor(advisor_id.0)).await?)
+    }
+
+    /// Ends the planned assignment of an invited advisor to the organisation (operators).
+    #[oai(
+        path = "/organisations/:id/advisor-invitations/:invitation_id",
+        method = "delete",
+        tag = "Tag::Organisations"
+    )]
+    async fn unassign_invited(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        invitation_id: Path<i64>,
+    ) -> poem::Result<()> {
+        Ok(organisations::unassign(&state, &auth.0, id.0, organisations::Assignee::Invited(invitation_id.0)).await?)
+    }
+
+    /// Erases a member's personal data on request (GDPR art. 17; HR leads, operators): name and
+    /// e-mail go from every table, a carer's passport goes entirely, history keeps "former
+    /// member". Refused like deactivation for the last HR lead (422) and for a manager who still
+    /// has carers (409). Cannot be undone.
+    #[oai(path = "/organisations/:id/members/:user_id/erasure", method = "post", tag = "Tag::Organisations")]
+    async fn erase_member(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        user_id: Path<i64>,
+    ) -> poem::Result<()> {
+        Ok(crate::services::erasure::erase_member(&state, &auth.0, id.0, user_id.0).await?)
+    }
+
+    /// Deactivates (`active: false`) or reactivates an advisor (operators).
+    #[oai(path = "/advisors/:id", method = "patch", tag = "Tag::Organisations")]
+    async fn change_advisor(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        body: Json<AdvisorChange>,
+    ) -> Result<UserInfo> {
+        Ok(Json(members::change_advisor(&state, &auth.0, id.0, body.active).await?.into()))
+    }
+
+    /// Erases an advisor's personal data on request (operators); see the member erasure.
+    #[oai(path = "/advisors/:id/erasure", method = "post", tag = "Tag::Organisations")]
+    async fn erase_advisor(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<()> {
+        Ok(crate::services::erasure::erase_advisor(&state, &auth.0, id.0).await?)
+    }
+
+    /// Advisors invited who have not signed up yet, with the organisations planned for them
+    /// (operators).
+    #[oai(path = "/advisors/invitations", method = "get", tag = "Tag::Organisations")]
+    async fn advisor_invitations(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<AdvisorInvitation>> {
+        let planned = organisations::planned_assignments(&state, &auth.0).await?;
+        Ok(Json(
+            members::pending_advisor_invitations(&state, &auth.0)
+                .await?
+                .into_iter()
+                .map(|i| AdvisorInvitation {
+                    organisation_ids: planned
+                        .iter()
+                        .filter(|p| p.invitation_id == i.id)
+                        .map(|p| p.organisation_id)
+                        .collect(),
+                    id: i.id,
+                    email: i.email,
+                    name: i.name,
+                    created_at: i.created_at,
+                    expires_at: i.expires_at,
+                    expired: i.expired,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Sends an advisor's invitation again with a new link (operators); the old link stops working.
+    #[oai(path = "/advisors/invitations/:invitation_id/resend", method = "post", tag = "Tag::Organisations")]
+    async fn resend_advisor_invitation(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        invitation_id: Path<i64>,
+        lang: Query<Option<String>>,
+    ) -> Result<Invitation> {
+        let new_id = members::resend_invitation(&state, &auth.0, None, invitation_id.0, self::lang(&lang)).await?;
+        let inv = members::pending_advisor_invitations(&state, &auth.0)
+            .await?
+            .into_iter()
+            .find(|i| i.id == new_id)
+            .ok_or(AppError::NotFound)?;
+        Ok(Json(Invitation {
+            id: inv.id,
+            email: inv.email,
+            role: inv.role,
+            organisation_id: None,
+            expires_at: inv.expires_at,
+        }))
+    }
+
+    /// Withdraws an advisor's invitation (operators): its link stops working.
+    #[oai(path = "/advisors/invitations/:invitation_id", method = "delete", tag = "Tag::Organisations")]
+    async fn withdraw_advisor_invitation(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        invitation_id: Path<i64>,
+    ) -> poem::Result<()> {
+        Ok(members::withdraw_invitation(&state, &auth.0, None, invitation_id.0).await?)
     }
 
     /// All advisors (operators).
@@ -247,6 +391,7 @@ impl Api {
             role: Role::Advisor,
             organisation_id: None,
             lang: self::lang(&lang).into(),
+            assign_to: body.organisation_ids.clone().unwrap_or_default(),
         };
         let row = accounts::invite(&state, &auth.0, inv).await?;
         Ok(Json(Invitation {

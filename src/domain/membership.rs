@@ -9,6 +9,8 @@ pub enum MemberStatus {
     Invited,
     Active,
     Deactivated,
+    /// Name and address erased on request; history calls them "former member".
+    Erased,
 }
 
 /// One member before and after a change.

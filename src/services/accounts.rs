@@ -8,7 +8,9 @@ use sea_orm::{
 
 use super::audit::{self, Entry};
 use super::crypto::{dummy_password_hash, hash_token, random_token};
-use crate::db::entities::{advisor_assignment, api_token, one_time_token, organisation, session, user};
+use crate::db::entities::{
+    advisor_assignment, api_token, invitation_assignment, one_time_token, organisation, session, user,
+};
 use crate::db::write_txn;
 use crate::domain::email::EmailAddress;
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
@@ -30,7 +32,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Setup => "setup",
             Purpose::Invitation => "invitation",
@@ -104,6 +106,8 @@ pub struct NewInvitation {
     pub role: Role,
     pub organisation_id: Option<i64>,
     pub lang: String,
+    /// For an advisor: the organisations they will look after once they accept.
+    pub assign_to: Vec<i64>,
 }
 
 /// Invites someone: checks who may invite whom where, stores a one-time link and queues the mail
@@ -144,6 +148,19 @@ pub async fn invite(state: &AppState, actor: &Actor, inv: NewInvitation) -> AppR
         Some(id) => organisation::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?.name,
         None => String::new(),
     };
+    if !inv.assign_to.is_empty() && inv.role != Role::Advisor {
+        return Err(AppError::invalid("organisation_ids", "only_advisors_assigned"));
+    }
+    let known = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(inv.assign_to.clone()))
+        .count(&state.db)
+        .await?;
+    let mut assign_to = inv.assign_to.clone();
+    assign_to.sort_unstable();
+    assign_to.dedup();
+    if known != assign_to.len() as u64 {
+        return Err(AppError::invalid("organisation_ids", "organisation_unknown"));
+    }
     let token = random_token();
     let now = state.now();
     let txn = write_txn(&state.db).await?;
@@ -161,6 +178,15 @@ pub async fn invite(state: &AppState, actor: &Actor, inv: NewInvitation) -> AppR
     }
     .insert(&txn)
     .await?;
+    for org in assign_to {
+        invitation_assignment::ActiveModel {
+            invitation_id: Set(row.id),
+            organisation_id: Set(org),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
     let link = format!("{}/welcome/{token}", state.public_url());
     let role_label = state.translations.get(&inv.lang, &format!("role.{}", inv.role.as_str())).to_string();
     mail::enqueue(
@@ -185,7 +211,8 @@ pub async fn invite(state: &AppState, actor: &Actor, inv: NewInvitation) -> AppR
             organisation_id: inv.organisation_id,
             action: "invitation.created",
             subject: format!("invitation:{}", row.id),
-            detail: Some(format!("{} as {}", email.as_str(), inv.role.as_str())),
+            // The fact, not the person: the address is on the invitation while it lives.
+            detail: Some(inv.role.as_str().into()),
         },
     )
     .await?;
@@ -281,10 +308,18 @@ pub async fn accept_invitation(
             organisation_id: u.organisation_id,
             action: "account.created",
             subject: format!("user:{}", u.id),
-            detail: Some(format!("{} as {role}", u.email)),
+            detail: Some(role.clone()),
         },
     )
     .await?;
+    // An advisor assigned while still invited looks after those organisations from now on.
+    let planned = invitation_assignment::Entity::find()
+        .filter(invitation_assignment::Column::InvitationId.eq(row.id))
+        .all(&txn)
+        .await?;
+    for a in planned {
+        assign_advisor_in(&txn, u.id, a.organisation_id, now).await?;
+    }
     txn.commit().await?;
     Ok(u)
 }

@@ -547,7 +547,8 @@ pub async fn item_detail(state: &AppState, actor: &Actor, item_id: i64, lang: &s
         may_work,
         may_review,
         may_comment: actor.may(Permission::Comment, row.organisation_id).is_ok(),
-        members: member_rows.iter().map(UserRef::from).collect(),
+        // Only people who can still work on it can become its owner.
+        members: member_rows.iter().filter(|u| u.active).map(UserRef::from).collect(),
     })
 }
 
@@ -690,10 +691,9 @@ pub struct ItemUpdate {
 pub async fn update_item(state: &AppState, actor: &Actor, item_id: i64, update: ItemUpdate) -> AppResult<item::Model> {
     let row = load_item(state, actor, item_id, Permission::WorkItems).await?;
     if let Some(Some(owner)) = update.owner_id {
-        let ok = user::Entity::find_by_id(owner)
-            .one(&state.db)
-            .await?
-            .is_some_and(|u| u.organisation_id == Some(row.organisation_id) && u.role != Role::Employee.as_str());
+        let ok = user::Entity::find_by_id(owner).one(&state.db).await?.is_some_and(|u| {
+            u.active && u.organisation_id == Some(row.organisation_id) && u.role != Role::Employee.as_str()
+        });
         if !ok {
             return Err(AppError::invalid("owner_id", "owner_unknown"));
         }

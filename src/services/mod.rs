@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod certificate;
 pub mod crypto;
 pub mod dashboard;
+pub mod erasure;
 pub mod evidence;
 pub mod housekeeping;
 pub mod members;

@@ -1,10 +1,12 @@
 //! Organisations, their members and their advisors (the operator's work).
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::accounts::assign_advisor_in;
 use super::assessment::ensure_items;
 use super::audit::{self, Entry};
-use crate::db::entities::{advisor_assignment, organisation, user};
+use crate::db::entities::{advisor_assignment, invitation_assignment, organisation, user};
 use crate::db::write_txn;
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::role::Role;
@@ -71,6 +73,7 @@ pub async fn advisors(state: &AppState, actor: &Actor) -> AppResult<Vec<user::Mo
     actor.may_globally(GlobalPermission::ManageAdvisors)?;
     Ok(user::Entity::find()
         .filter(user::Column::Role.eq(Role::Advisor.as_str()))
+        .filter(user::Column::ErasedAt.is_null())
         .order_by_asc(user::Column::Name)
         .all(&state.db)
         .await?)
@@ -88,17 +91,59 @@ pub async fn advisors_of(db: &impl ConnectionTrait, org: i64) -> AppResult<Vec<u
     Ok(user::Entity::find().filter(user::Column::Id.is_in(ids)).order_by_asc(user::Column::Name).all(db).await?)
 }
 
-pub async fn assign_advisor(state: &AppState, actor: &Actor, org: i64, advisor_id: i64) -> AppResult<()> {
-    actor.may_globally(GlobalPermission::ManageAdvisors)?;
-    organisation::Entity::find_by_id(org).one(&state.db).await?.ok_or(AppError::NotFound)?;
-    let advisor = user::Entity::find_by_id(advisor_id)
-        .one(&state.db)
+/// Who an organisation is assigned to: an advisor with an account, or one still invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignee {
+    Advisor(i64),
+    Invited(i64),
+}
+
+async fn organisation_exists(db: &impl ConnectionTrait, org: i64) -> AppResult<()> {
+    organisation::Entity::find_by_id(org).one(db).await?.map(|_| ()).ok_or(AppError::NotFound)
+}
+
+async fn advisor(db: &impl ConnectionTrait, id: i64) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
         .await?
-        .filter(|u| u.role == Role::Advisor.as_str())
-        .ok_or_else(|| AppError::invalid("advisor_id", "advisor_unknown"))?;
+        .filter(|u| u.role == Role::Advisor.as_str() && u.active)
+        .ok_or_else(|| AppError::invalid("advisor_id", "advisor_unknown"))
+}
+
+/// Assigns an advisor, or an advisor who has been invited and not accepted yet (they look after
+/// the organisation from the moment they accept).
+pub async fn assign(state: &AppState, actor: &Actor, org: i64, to: Assignee) -> AppResult<()> {
+    actor.may_globally(GlobalPermission::ManageAdvisors)?;
     let now = state.now();
     let txn = write_txn(&state.db).await?;
-    assign_advisor_in(&txn, advisor.id, org, now).await?;
+    organisation_exists(&txn, org).await?;
+    let subject = match to {
+        Assignee::Advisor(id) => {
+            let a = advisor(&txn, id).await?;
+            assign_advisor_in(&txn, a.id, org, now).await?;
+            format!("user:{}", a.id)
+        }
+        Assignee::Invited(id) => {
+            let inv = super::members::pending_advisor(&txn, id)
+                .await
+                .map_err(|_| AppError::invalid("invitation_id", "invitation_unknown"))?;
+            let planned = invitation_assignment::Entity::find()
+                .filter(invitation_assignment::Column::InvitationId.eq(inv.id))
+                .filter(invitation_assignment::Column::OrganisationId.eq(org))
+                .count(&txn)
+                .await?;
+            if planned == 0 {
+                invitation_assignment::ActiveModel {
+                    invitation_id: Set(inv.id),
+                    organisation_id: Set(org),
+                    created_at: Set(now),
+                }
+                .insert(&txn)
+                .await?;
+            }
+            format!("invitation:{}", inv.id)
+        }
+    };
     audit::record(
         &txn,
         now,
@@ -106,13 +151,128 @@ pub async fn assign_advisor(state: &AppState, actor: &Actor, org: i64, advisor_i
             actor_id: Some(actor.user_id),
             organisation_id: Some(org),
             action: "advisor.assigned",
-            subject: format!("user:{}", advisor.id),
-            detail: Some(advisor.email),
+            subject,
+            detail: None,
         },
     )
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Ends an assignment; the organisation's waiting items leave that advisor's queue at once (the
+/// queue is read from the assignments).
+pub async fn unassign(state: &AppState, actor: &Actor, org: i64, from: Assignee) -> AppResult<()> {
+    actor.may_globally(GlobalPermission::ManageAdvisors)?;
+    let now = state.now();
+    let txn = write_txn(&state.db).await?;
+    organisation_exists(&txn, org).await?;
+    let (removed, subject) = match from {
+        Assignee::Advisor(id) => (
+            advisor_assignment::Entity::delete_many()
+                .filter(advisor_assignment::Column::OrganisationId.eq(org))
+                .filter(advisor_assignment::Column::AdvisorId.eq(id))
+                .exec(&txn)
+                .await?
+                .rows_affected,
+            format!("user:{id}"),
+        ),
+        Assignee::Invited(id) => (
+            invitation_assignment::Entity::delete_many()
+                .filter(invitation_assignment::Column::OrganisationId.eq(org))
+                .filter(invitation_assignment::Column::InvitationId.eq(id))
+                .exec(&txn)
+                .await?
+                .rows_affected,
+            format!("invitation:{id}"),
+        ),
+    };
+    if removed == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry {
+            actor_id: Some(actor.user_id),
+            organisation_id: Some(org),
+            action: "advisor.unassigned",
+            subject,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Moves an organisation to exactly these advisors: the others stop, the new ones start, in one
+/// step (so there is never a moment with nobody, nor both).
+pub async fn set_advisors(state: &AppState, actor: &Actor, org: i64, advisor_ids: &[i64]) -> AppResult<()> {
+    actor.may_globally(GlobalPermission::ManageAdvisors)?;
+    if advisor_ids.len() > MAX_ADVISORS_PER_ORGANISATION {
+        return Err(AppError::invalid("advisor_ids", "too_many_advisors"));
+    }
+    let now = state.now();
+    let txn = write_txn(&state.db).await?;
+    organisation_exists(&txn, org).await?;
+    for id in advisor_ids {
+        advisor(&txn, *id).await?;
+    }
+    let current: Vec<i64> = advisor_assignment::Entity::find()
+        .filter(advisor_assignment::Column::OrganisationId.eq(org))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| a.advisor_id)
+        .collect();
+    let gone: Vec<i64> = current.iter().copied().filter(|id| !advisor_ids.contains(id)).collect();
+    advisor_assignment::Entity::delete_many()
+        .filter(advisor_assignment::Column::OrganisationId.eq(org))
+        .filter(advisor_assignment::Column::AdvisorId.is_in(gone.clone()))
+        .exec(&txn)
+        .await?;
+    for id in advisor_ids.iter().filter(|id| !current.contains(id)) {
+        assign_advisor_in(&txn, *id, org, now).await?;
+    }
+    audit::record(
+        &txn,
+        now,
+        Entry {
+            actor_id: Some(actor.user_id),
+            organisation_id: Some(org),
+            action: "advisor.moved",
+            subject: format!("organisation:{org}"),
+            detail: Some(format!(
+                "{:?} -> {:?}",
+                current.iter().map(|id| format!("user:{id}")).collect::<Vec<_>>(),
+                advisor_ids.iter().map(|id| format!("user:{id}")).collect::<Vec<_>>()
+            )),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// More advisors than this on one organisation is a mistake, not a team.
+const MAX_ADVISORS_PER_ORGANISATION: usize = 20;
+
+/// The organisations each pending advisor invitation will be assigned to.
+pub async fn planned_assignments(state: &AppState, actor: &Actor) -> AppResult<Vec<PlannedAssignment>> {
+    actor.may_globally(GlobalPermission::ManageAdvisors)?;
+    Ok(invitation_assignment::Entity::find()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| PlannedAssignment { invitation_id: a.invitation_id, organisation_id: a.organisation_id })
+        .collect())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedAssignment {
+    pub invitation_id: i64,
+    pub organisation_id: i64,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -143,18 +143,35 @@ pub async fn withdraw_consent(state: &AppState, actor: &Actor) -> AppResult<()> 
     else {
         return Err(AppError::NotFound);
     };
-    if let Some(p) = passport::Entity::find().filter(passport::Column::CarerId.eq(actor.user_id)).one(&txn).await? {
-        erase_passport(&txn, p.id).await?;
-    }
-    audit_log::Entity::delete_many()
-        .filter(audit_log::Column::Subject.eq(carer_subject(actor.user_id)))
-        .exec(&txn)
-        .await?;
-    carer_consent::Entity::delete_by_id(consent.id).exec(&txn).await?;
-    if consent.statistics {
-        count_former_carer(&txn, org).await?;
-    }
+    erase_carer(&txn, actor.user_id, org, Some(consent)).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Everything about a carer's passport goes: the passport with every version, confirmation,
+/// access-log entry, handover, transfer code, reminder, queued mail and audit entry about it, and
+/// their consent. Only the anonymous count of former carers goes up, if they agreed to be counted.
+/// Used when a carer withdraws consent and when their personal data is erased on request.
+pub(crate) async fn erase_carer(
+    db: &impl ConnectionTrait,
+    carer_id: i64,
+    org: i64,
+    consent: Option<carer_consent::Model>,
+) -> AppResult<()> {
+    let consent = match consent {
+        Some(c) => Some(c),
+        None => carer_consent::Entity::find().filter(carer_consent::Column::UserId.eq(carer_id)).one(db).await?,
+    };
+    if let Some(p) = passport::Entity::find().filter(passport::Column::CarerId.eq(carer_id)).one(db).await? {
+        erase_passport(db, p.id).await?;
+    }
+    audit_log::Entity::delete_many().filter(audit_log::Column::Subject.eq(carer_subject(carer_id))).exec(db).await?;
+    if let Some(consent) = consent {
+        carer_consent::Entity::delete_by_id(consent.id).exec(db).await?;
+        if consent.statistics {
+            count_former_carer(db, org).await?;
+        }
+    }
     Ok(())
 }
 

@@ -18,7 +18,7 @@ pub const RESET_MAILS_PER_HOUR: u64 = 3;
 /// Invitations to one address per day, across all organisations.
 pub const INVITATIONS_PER_DAY: u64 = 3;
 
-fn login_key(email: &str) -> String {
+pub(crate) fn login_key(email: &str) -> String {
     hash_token(&format!("login:{}", email.trim().to_lowercase()))
 }
 

@@ -50,6 +50,23 @@ fn members_done(org: i64, done: Done) -> Response {
     redirect_done(&format!("/organisations/{org}/members"), done)
 }
 
+/// A refused change as one message for the top of a page: invalid input (422) or a state that
+/// does not allow it (409). Anything else is not a refusal and goes to the error page.
+fn refusal(state: &AppState, lang: &str, err: &AppError) -> Option<(StatusCode, String)> {
+    match err {
+        AppError::Invalid(errors) => Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors
+                .iter()
+                .map(|e| state.translations.get(lang, &format!("error.{}", e.code)).to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )),
+        AppError::Conflict(_) => Some((StatusCode::CONFLICT, super::page_message(state, lang, err))),
+        _ => None,
+    }
+}
+
 /// A refused change on the members page: the page again with the reason.
 async fn members_problem(
     state: &AppState,
@@ -63,18 +80,7 @@ async fn members_problem(
     // A manager with carers leaves only after their passports are handed over: the link leads
     // HR to the handover form with that manager chosen.
     let hand_over = user.filter(|_| matches!(&err, AppError::Conflict(c) if c == "hand_over_first"));
-    let (status, problem) = match &err {
-        AppError::Invalid(errors) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors
-                .iter()
-                .map(|e| state.translations.get(lang, &format!("error.{}", e.code)).to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        AppError::Conflict(_) => (StatusCode::CONFLICT, super::page_message(state, lang, &err)),
-        _ => return Err(err.into()),
-    };
+    let Some((status, problem)) = refusal(state, lang, &err) else { return Err(err.into()) };
     members_page(state, req, v, org, status, minijinja::context! { problem => problem, hand_over => hand_over }).await
 }
 
@@ -128,7 +134,7 @@ pub async fn resend_invitation(
     Path((org, id)): Path<(i64, i64)>,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
-    match people::resend_invitation(&state, &v.actor, org, id, lang).await {
+    match people::resend_invitation(&state, &v.actor, Some(org), id, lang).await {
         Ok(_) => Ok(members_done(org, Done::InvitationResent)),
         Err(e) => members_problem(&state, req, &v, org, None, e).await,
     }
@@ -140,7 +146,7 @@ pub async fn withdraw_invitation(
     v: Viewer,
     Path((org, id)): Path<(i64, i64)>,
 ) -> poem::Result<Response> {
-    people::withdraw_invitation(&state, &v.actor, org, id).await?;
+    people::withdraw_invitation(&state, &v.actor, Some(org), id).await?;
     Ok(members_done(org, Done::InvitationWithdrawn))
 }
 
@@ -168,6 +174,7 @@ pub async fn invite_member(
                 role,
                 organisation_id: Some(org),
                 lang: lang.into(),
+                assign_to: vec![],
             };
             accounts::invite(&state, &v.actor, inv).await.map(|_| ())
         }
@@ -194,13 +201,16 @@ async fn operator_page(
     let orgs = organisations::visible(state, &v.actor).await?;
     let assignments = crate::services::organisations::assignments(state).await?;
     let overview = crate::services::dashboard::operator(state, &v.actor).await?;
+    let invited = people::pending_advisor_invitations(state, &v.actor).await?;
+    let planned = organisations::planned_assignments(state, &v.actor).await?;
     render(
         state,
         req,
         Some(v),
         status,
         "operator.html",
-        minijinja::context! { organisations => orgs, advisors => advisors, assignments => assignments, overview => overview, ..extra },
+        minijinja::context! { organisations => orgs, advisors => advisors, assignments => assignments,
+        overview => overview, invited => invited, planned => planned, ..extra },
     )
 }
 
@@ -246,6 +256,7 @@ pub async fn create_organisation(
             role: Role::HrLead,
             organisation_id: Some(org.id),
             lang: lang.into(),
+            assign_to: vec![],
         };
         if let Err(AppError::Invalid(errors)) = accounts::invite(&state, &v.actor, inv).await {
             // The organisation exists; say why the invitation did not go out.
@@ -256,10 +267,29 @@ pub async fn create_organisation(
     Ok(redirect_done("/operator", Done::OrganisationCreated))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Serialize, Default)]
 pub struct AdvisorForm {
     name: String,
     email: String,
+    organisation_ids: Vec<i64>,
+}
+
+impl AdvisorForm {
+    /// The form's fields; `organisation_id` may repeat (one checkbox per organisation).
+    fn from_fields(fields: Vec<(String, String)>) -> Result<AdvisorForm, AppError> {
+        let mut f = AdvisorForm::default();
+        for (k, v) in fields {
+            match k.as_str() {
+                "name" => f.name = v,
+                "email" => f.email = v,
+                "organisation_id" => f
+                    .organisation_ids
+                    .push(v.parse().map_err(|_| AppError::invalid("organisation_ids", "organisation_unknown"))?),
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
 }
 
 #[handler]
@@ -267,36 +297,227 @@ pub async fn invite_advisor(
     req: &Request,
     state: Data<&AppState>,
     v: Viewer,
-    Form(f): Form<AdvisorForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
-    let inv = accounts::NewInvitation {
-        email: f.email.clone(),
-        name: f.name.clone(),
-        role: Role::Advisor,
-        organisation_id: None,
-        lang: lang.into(),
+    let result = match AdvisorForm::from_fields(fields) {
+        Ok(f) => {
+            let inv = accounts::NewInvitation {
+                email: f.email.clone(),
+                name: f.name.clone(),
+                role: Role::Advisor,
+                organisation_id: None,
+                lang: lang.into(),
+                assign_to: f.organisation_ids.clone(),
+            };
+            accounts::invite(&state, &v.actor, inv).await.map(|_| ()).map_err(|e| (e, f))
+        }
+        Err(e) => Err((e, AdvisorForm::default())),
     };
-    match accounts::invite(&state, &v.actor, inv).await {
-        Ok(_) => Ok(redirect_done("/operator", Done::AdvisorInvited)),
-        Err(AppError::Invalid(errors)) => {
+    match result {
+        Ok(()) => Ok(redirect_done("/operator", Done::AdvisorInvited)),
+        Err((AppError::Invalid(errors), f)) => {
             let ctx = minijinja::context! { advisor_errors => field_errors(&state, lang, &errors), advisor_form => f };
             operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
         }
-        Err(e) => Err(e.into()),
+        Err((e, _)) => Err(e.into()),
     }
 }
 
 #[derive(Deserialize)]
 pub struct AssignForm {
     organisation_id: i64,
-    advisor_id: i64,
+    /// An advisor's id, or `invitation-<id>` for an advisor who has not accepted yet.
+    advisor_id: String,
+    /// "true": the organisation moves, its current advisors stop.
+    replace: Option<String>,
+}
+
+fn assignee(value: &str) -> Result<organisations::Assignee, AppError> {
+    let unknown = || AppError::invalid("advisor_id", "advisor_unknown");
+    match value.strip_prefix("invitation-") {
+        Some(id) => Ok(organisations::Assignee::Invited(id.parse().map_err(|_| unknown())?)),
+        None => Ok(organisations::Assignee::Advisor(value.parse().map_err(|_| unknown())?)),
+    }
+}
+
+/// A refused change on the operator's page: the page again with the reason.
+async fn operator_problem(state: &AppState, req: &Request, v: &Viewer, err: AppError) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(v));
+    let Some((status, problem)) = refusal(state, lang, &err) else { return Err(err.into()) };
+    operator_page(state, req, v, status, minijinja::context! { problem => problem }).await
 }
 
 #[handler]
-pub async fn assign_advisor(state: Data<&AppState>, v: Viewer, Form(f): Form<AssignForm>) -> poem::Result<Response> {
-    organisations::assign_advisor(&state, &v.actor, f.organisation_id, f.advisor_id).await?;
-    Ok(redirect_done("/operator", Done::AdvisorAssigned))
+pub async fn assign_advisor(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<AssignForm>,
+) -> poem::Result<Response> {
+    let org = f.organisation_id;
+    let moving = f.replace.as_deref() == Some("true");
+    let result = async {
+        let to = assignee(&f.advisor_id)?;
+        if moving {
+            // Moving: the chosen advisor (or invitee) only; the queue goes with the organisation.
+            let keep: Vec<i64> = match to {
+                organisations::Assignee::Advisor(id) => vec![id],
+                organisations::Assignee::Invited(_) => vec![],
+            };
+            organisations::set_advisors(&state, &v.actor, org, &keep).await?;
+        }
+        organisations::assign(&state, &v.actor, org, to).await
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(redirect_done("/operator", if moving { Done::AdvisorMoved } else { Done::AdvisorAssigned })),
+        Err(e) => operator_problem(&state, req, &v, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UnassignForm {
+    organisation_id: i64,
+    advisor_id: String,
+}
+
+#[handler]
+pub async fn unassign_advisor(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Form(f): Form<UnassignForm>,
+) -> poem::Result<Response> {
+    let result = match assignee(&f.advisor_id) {
+        Ok(from) => organisations::unassign(&state, &v.actor, f.organisation_id, from).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(redirect_done("/operator", Done::AdvisorUnassigned)),
+        Err(e) => operator_problem(&state, req, &v, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: String,
+}
+
+#[handler]
+pub async fn change_advisor(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<ActiveForm>,
+) -> poem::Result<Response> {
+    let active = f.active == "true";
+    match people::change_advisor(&state, &v.actor, id, active).await {
+        Ok(_) => Ok(redirect_done("/operator", if active { Done::Reactivated } else { Done::Deactivated })),
+        Err(e) => operator_problem(&state, req, &v, e).await,
+    }
+}
+
+#[handler]
+pub async fn resend_advisor_invitation(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(&v));
+    match people::resend_invitation(&state, &v.actor, None, id, lang).await {
+        Ok(_) => Ok(redirect_done("/operator", Done::InvitationResent)),
+        Err(e) => operator_problem(&state, req, &v, e).await,
+    }
+}
+
+#[handler]
+pub async fn withdraw_advisor_invitation(
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+) -> poem::Result<Response> {
+    people::withdraw_invitation(&state, &v.actor, None, id).await?;
+    Ok(redirect_done("/operator", Done::InvitationWithdrawn))
+}
+
+/// Erasure cannot be undone, so it has its own page that says what goes and what stays.
+async fn erase_page(
+    state: &AppState,
+    req: &Request,
+    v: &Viewer,
+    person: &minijinja::Value,
+    action: String,
+    back: String,
+) -> poem::Result<Response> {
+    render(
+        state,
+        req,
+        Some(v),
+        StatusCode::OK,
+        "erase.html",
+        minijinja::context! { person => person, action => action, back => back },
+    )
+}
+
+#[handler]
+pub async fn erase_member_form(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path((org, user_id)): Path<(i64, i64)>,
+) -> poem::Result<Response> {
+    use crate::domain::membership::MemberStatus;
+    let member = people::list(&state, &v.actor, org)
+        .await?
+        .into_iter()
+        .find(|m| m.id == user_id && m.status != MemberStatus::Erased)
+        .ok_or(AppError::NotFound)?;
+    v.actor.may(crate::domain::policy::Permission::ManageMembers, org).map_err(AppError::from)?;
+    let back = format!("/organisations/{org}/members");
+    erase_page(&state, req, &v, &minijinja::Value::from_serialize(&member), format!("{back}/{user_id}/erase"), back)
+        .await
+}
+
+#[handler]
+pub async fn erase_member(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path((org, user_id)): Path<(i64, i64)>,
+) -> poem::Result<Response> {
+    match crate::services::erasure::erase_member(&state, &v.actor, org, user_id).await {
+        Ok(()) => Ok(members_done(org, Done::MemberErased)),
+        Err(e) => members_problem(&state, req, &v, org, Some(user_id), e).await,
+    }
+}
+
+#[handler]
+pub async fn erase_advisor_form(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+) -> poem::Result<Response> {
+    let advisor =
+        organisations::advisors(&state, &v.actor).await?.into_iter().find(|a| a.id == id).ok_or(AppError::NotFound)?;
+    let person = minijinja::context! { name => advisor.name, email => advisor.email, role => advisor.role };
+    erase_page(&state, req, &v, &person, format!("/operator/advisors/{id}/erase"), "/operator".into()).await
+}
+
+#[handler]
+pub async fn erase_advisor(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Path(id): Path<i64>,
+) -> poem::Result<Response> {
+    match crate::services::erasure::erase_advisor(&state, &v.actor, id).await {
+        Ok(()) => Ok(redirect_done("/operator", Done::MemberErased)),
+        Err(e) => operator_problem(&state, req, &v, e).await,
+    }
 }
 
 async fn account_page(

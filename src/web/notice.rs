@@ -53,10 +53,13 @@ pub enum Done {
     RecognitionRevoked,
     PasswordSet,
     ResetRequested,
+    MemberErased,
+    AdvisorUnassigned,
+    AdvisorMoved,
 }
 
 impl Done {
-    const ALL: [Done; 46] = [
+    const ALL: [Done; 49] = [
         Done::ItemStarted,
         Done::ItemSubmitted,
         Done::ItemWithdrawn,
@@ -103,6 +106,9 @@ impl Done {
         Done::RecognitionRevoked,
         Done::PasswordSet,
         Done::ResetRequested,
+        Done::MemberErased,
+        Done::AdvisorUnassigned,
+        Done::AdvisorMoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -153,6 +159,9 @@ impl Done {
             Done::RecognitionRevoked => "recognition_revoked",
             Done::PasswordSet => "password_set",
             Done::ResetRequested => "reset_requested",
+            Done::MemberErased => "erased",
+            Done::AdvisorUnassigned => "advisor_unassigned",
+            Done::AdvisorMoved => "advisor_moved",
         }
     }
 

@@ -13,6 +13,7 @@ pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'
     env.set_loader(minijinja::path_loader(dir));
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     let plural_translations = translations.clone();
+    let person_translations = translations.clone();
     env.add_function("t", move |state: &State, key: &str| -> String {
         let lang = state.lookup("lang").map(|v| v.to_string()).unwrap_or_default();
         translations.get(&lang, key).to_string()
@@ -45,6 +46,18 @@ pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'
         match local(&v) {
             Some(t) => dates::long_datetime(&lang_of(state), t.naive_local()),
             None => v.to_string(),
+        }
+    });
+    // A person's name; an erased person's name is empty, and history calls them "former member".
+    env.add_filter("person", move |state: &State, v: Value| -> String {
+        if v.is_undefined() || v.is_none() {
+            return String::new();
+        }
+        let name = v.to_string();
+        if name.trim().is_empty() {
+            person_translations.get(&lang_of(state), "member.former").to_string()
+        } else {
+            name
         }
     });
     env.add_filter("filesize", |v: i64| -> String {

@@ -11,6 +11,7 @@ mod delivery;
 mod jobs;
 mod journey_api;
 mod journey_pages;
+mod lifecycle;
 mod mail;
 mod members;
 mod navigation;

@@ -9,6 +9,7 @@ pub mod carer_statistic;
 pub mod comment;
 pub mod evidence;
 pub mod evidence_file;
+pub mod invitation_assignment;
 pub mod item;
 pub mod item_opening;
 pub mod item_transition;
