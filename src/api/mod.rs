@@ -2,6 +2,7 @@
 //! the account page or through the API) authenticate; errors are JSON `{ "message", "errors" }`.
 mod attention;
 mod auth;
+pub mod contract;
 mod dto;
 mod handlers;
 mod passport;
@@ -10,6 +11,7 @@ mod recognition;
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 use poem_openapi::OpenApiService;
+use serde_json::json;
 
 use crate::error::AppError;
 
@@ -41,8 +43,25 @@ struct ErrorBody {
     missing: Vec<crate::domain::recognition::Gap>,
 }
 
-/// Every error under /api becomes JSON with a message a person can read.
+/// A request poem-openapi could not read, as the field it names and a code.
+fn unreadable(err: &poem::Error) -> Option<crate::error::FieldError> {
+    use crate::error::FieldError;
+    use poem_openapi::error::{ParseMultipartError, ParseParamError, ParsePathError, ParseRequestPayloadError};
+    if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        Some(FieldError::new(e.name, "malformed"))
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        Some(FieldError::new(e.name, "malformed"))
+    } else if err.is::<ParseRequestPayloadError>() || err.is::<ParseMultipartError>() {
+        Some(FieldError::new("body", "malformed"))
+    } else {
+        None
+    }
+}
+
+/// Every error under /api becomes JSON with a message a person can read; a 405 says in `Allow`
+/// which methods the path has (from the document).
 pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    let path = req.uri().path().to_string();
     match ep.call(req).await {
         Ok(r) => Ok(r.into_response()),
         Err(err) => {
@@ -60,6 +79,11 @@ pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
                     (StatusCode::UNPROCESSABLE_ENTITY, format!("the input is not valid ({msg})"), errors.clone())
                 }
                 Some(e) => (e.status(), e.public_message(), vec![]),
+                None if unreadable(&err).is_some() => (
+                    StatusCode::BAD_REQUEST,
+                    format!("the request could not be read: {err}"),
+                    unreadable(&err).into_iter().collect(),
+                ),
                 None => {
                     let status = err.status();
                     let message = match status {
@@ -77,6 +101,13 @@ pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
             };
             let body = serde_json::to_string(&ErrorBody { message, errors, missing }).unwrap_or_else(|_| "{}".into());
             let mut resp = Response::builder().status(status).content_type("application/json").body(body);
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                let path = path.strip_prefix("/api/v1").unwrap_or(&path);
+                let allow = PATHS.get().map(|doc| contract::allowed_methods(doc, path).join(", ")).unwrap_or_default();
+                if let Ok(v) = poem::http::HeaderValue::from_str(&allow) {
+                    resp.headers_mut().insert(poem::http::header::ALLOW, v);
+                }
+            }
             if let Some(secs) = retry_after
                 && let Ok(v) = poem::http::HeaderValue::from_str(&secs.to_string())
             {
@@ -87,11 +118,25 @@ pub async fn json_errors<E: Endpoint>(ep: E, req: Request) -> poem::Result<Respo
     }
 }
 
+/// The API's paths and methods (the same for every instance in the process), for `Allow`.
+static PATHS: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+
 pub fn routes(public_url: String) -> impl Endpoint {
     let api = service(&public_url);
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let raw = api.spec();
+    let doc = contract::document(&raw);
+    let spec = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| raw.clone());
+    PATHS.get_or_init(|| json!({ "paths": doc["paths"].clone() }));
+    // The docs UI embeds the document it shows: the completed one, not poem-openapi's own.
+    let docs = api.swagger_ui_html().replacen(&raw, &spec, 1);
     let guarded =
         api.around(crate::http::body_limit::limit_body).around(crate::http::rate_limit::limit_rate).around(json_errors);
-    poem::Route::new().nest("/v1", guarded).at("/openapi.json", spec).nest("/docs", docs)
+    let spec_endpoint = poem::endpoint::make_sync(move |_| {
+        Response::builder().content_type("application/json; charset=utf-8").body(spec.clone())
+    });
+    let docs_endpoint = poem::endpoint::make_sync(move |_| poem::web::Html(docs.clone()));
+    poem::Route::new()
+        .nest("/v1", guarded)
+        .at("/openapi.json", spec_endpoint)
+        .nest("/docs", poem::Route::new().at("/", docs_endpoint))
 }

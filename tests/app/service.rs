@@ -26,6 +26,40 @@ async fn the_openapi_document_describes_the_api_and_the_docs_page_is_served() {
 }
 
 #[tokio::test]
+async fn every_operation_documents_its_error_answers_and_they_come_in_the_documented_shape() {
+    let app = TestApp::spawn().await;
+    let spec: Value = reqwest::get(format!("{}/api/openapi.json", app.address)).await.unwrap().json().await.unwrap();
+    assert!(spec["components"]["schemas"]["Error"]["properties"]["errors"].is_object());
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, op) in operations.as_object().unwrap() {
+            for status in ["400", "401", "403", "404", "409", "422", "429", "500"] {
+                assert!(op["responses"].get(status).is_some(), "{method} {path} documents {status}");
+            }
+        }
+    }
+    let item = &spec["components"]["schemas"]["ItemState"]["properties"];
+    assert_eq!(item["due_date"]["nullable"], true, "optional fields are nullable: {item}");
+    assert_eq!(item["due_date"]["format"], "date");
+    let docs = reqwest::get(format!("{}/api/docs", app.address)).await.unwrap().text().await.unwrap();
+    assert!(docs.contains("#/components/schemas/Error"), "the docs UI shows the same document");
+
+    let s = app.organisation_with_people("Contract BV", "c").await;
+    let item = s.hr_api.item_ids(s.org_id, "bespreken").await[0];
+    // A date that is no date: 400 in the error shape, naming the body as the field.
+    let r = s.hr_api.patch(&format!("/items/{item}"), serde_json::json!({ "due_date": "31-31-2026" })).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "body", "{body}");
+    assert_eq!(body["errors"][0]["code"], "malformed");
+    // A method the path does not have: 405 saying which it has.
+    let r = s.hr_api.client.request(reqwest::Method::PUT, format!("{}/items/{item}", s.hr_api.base));
+    let r = r.bearer_auth(&s.hr_api.token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET, PATCH");
+    assert!(r.json::<Value>().await.unwrap()["message"].is_string());
+}
+
+#[tokio::test]
 async fn the_api_needs_a_valid_token_and_a_revoked_token_stops_working() {
     let app = TestApp::spawn().await;
     let operator = app.operator().await;
