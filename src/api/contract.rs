@@ -26,7 +26,43 @@ pub fn document(raw: &str) -> Value {
     add_error_responses(&mut doc);
     mark_optional_nullable(&mut doc);
     standard_formats(&mut doc);
+    state_rules(&mut doc);
     doc
+}
+
+/// A one-line text as the services accept it (`domain::text::single_line`): something besides
+/// spaces, and no control or direction characters.
+const SINGLE_LINE: &str = r"^(?=.*\S)[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$";
+
+/// The rules the services enforce on input (answering 422 with the field and a code), stated
+/// where poem-openapi's derive cannot say them.
+fn rules() -> Vec<(&'static str, &'static str, Value)> {
+    let line = |max: usize| json!({ "pattern": SINGLE_LINE, "maxLength": max });
+    let kinds: Vec<&str> = crate::services::notifications::Kind::ALL.iter().map(|k| k.as_str()).collect();
+    vec![
+        ("NewToken", "name", line(100)),
+        ("NewOrganisation", "name", line(200)),
+        ("NewInvitation", "name", line(200)),
+        ("NewAdvisor", "name", line(200)),
+        ("NewTextEvidence", "title", line(200)),
+        (
+            "NewComment",
+            "body",
+            json!({ "pattern": "\\S", "maxLength": crate::services::assessment::MAX_COMMENT_CHARS }),
+        ),
+        ("Preferences", "email", json!({ "items": { "type": "string", "enum": kinds } })),
+    ]
+}
+
+fn state_rules(doc: &mut Value) {
+    for (schema, property, rule) in rules() {
+        let target = &mut doc["components"]["schemas"][schema]["properties"][property];
+        if let (Some(target), Some(rule)) = (target.as_object_mut(), rule.as_object()) {
+            for (k, v) in rule {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
 }
 
 /// poem-openapi calls a calendar date `naive-date`; OpenAPI (and every client generator) calls
@@ -165,6 +201,18 @@ mod tests {
         assert_eq!(props["due_date"]["nullable"], true);
         assert_eq!(props["due_date"]["format"], "date");
         assert_eq!(props["owner"], json!({ "allOf": [{ "$ref": "#/components/schemas/UserRef" }], "nullable": true }));
+    }
+
+    #[test]
+    fn the_single_line_pattern_says_what_the_services_accept() {
+        let accepts = |s: &str| crate::domain::text::single_line(s, 200).is_some();
+        for s in ["Laptop", "  Jan  ", "Zoë"] {
+            assert!(accepts(s), "{s:?}");
+        }
+        for s in ["", "   ", "a\u{0}b", "x\u{202e}y"] {
+            assert!(!accepts(s), "{s:?}");
+        }
+        assert!(SINGLE_LINE.contains("\\u202a-\\u202e") && SINGLE_LINE.starts_with("^(?=.*\\S)"));
     }
 
     #[test]

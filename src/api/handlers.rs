@@ -32,6 +32,7 @@ enum Tag {
 pub struct Api;
 
 #[derive(Multipart)]
+#[oai(deny_unknown_fields)]
 pub struct FileEvidence {
     pub title: String,
     /// PDF, image or office document, at most 10 MB; the type is judged by the content.

@@ -727,11 +727,17 @@ pub async fn update_item(state: &AppState, actor: &Actor, item_id: i64, update: 
     Ok(updated)
 }
 
+/// The longest comment, in characters (the API document states it too).
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+
 pub async fn add_comment(state: &AppState, actor: &Actor, item_id: i64, body: &str) -> AppResult<comment::Model> {
     let row = load_item(state, actor, item_id, Permission::Comment).await?;
     let body = body.trim();
-    if body.is_empty() || body.chars().count() > 10_000 {
+    if body.is_empty() {
         return Err(AppError::invalid("body", "comment_required"));
+    }
+    if body.chars().count() > MAX_COMMENT_CHARS {
+        return Err(AppError::invalid("body", "comment_too_long"));
     }
     let now = state.now();
     let txn = write_txn(&state.db).await?;

@@ -40,6 +40,20 @@ async fn every_operation_documents_its_error_answers_and_they_come_in_the_docume
     let item = &spec["components"]["schemas"]["ItemState"]["properties"];
     assert_eq!(item["due_date"]["nullable"], true, "optional fields are nullable: {item}");
     assert_eq!(item["due_date"]["format"], "date");
+    // The rules the services enforce are stated where they apply.
+    let schemas = &spec["components"]["schemas"];
+    for (schema, property) in [
+        ("NewToken", "name"),
+        ("NewOrganisation", "name"),
+        ("NewInvitation", "name"),
+        ("NewAdvisor", "name"),
+        ("NewTextEvidence", "title"),
+        ("NewComment", "body"),
+    ] {
+        assert!(schemas[schema]["properties"][property]["pattern"].is_string(), "{schema}.{property}");
+        assert!(schemas[schema]["properties"][property]["maxLength"].is_u64(), "{schema}.{property}");
+    }
+    assert!(schemas["Preferences"]["properties"]["email"]["items"]["enum"].as_array().is_some_and(|k| k.len() > 5));
     let docs = reqwest::get(format!("{}/api/docs", app.address)).await.unwrap().text().await.unwrap();
     assert!(docs.contains("#/components/schemas/Error"), "the docs UI shows the same document");
 
@@ -57,6 +71,9 @@ async fn every_operation_documents_its_error_answers_and_they_come_in_the_docume
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET, PATCH");
     assert!(r.json::<Value>().await.unwrap()["message"].is_string());
+    // A comment too long is refused as too long, not as missing.
+    let r = s.hr_api.post(&format!("/items/{item}/comments"), serde_json::json!({ "body": "x".repeat(10_001) })).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["code"], "comment_too_long");
 }
 
 #[tokio::test]
