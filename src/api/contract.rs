@@ -109,6 +109,13 @@ fn add_error_responses(doc: &mut Value) {
     for operations in paths.values_mut() {
         let Some(operations) = operations.as_object_mut() else { continue };
         for op in operations.values_mut() {
+            // Uploads refuse fields they do not know (`deny_unknown_fields`): say so.
+            if let Some(form) = op
+                .pointer_mut("/requestBody/content/multipart~1form-data/schema")
+                .and_then(Value::as_object_mut)
+            {
+                form.insert("additionalProperties".into(), json!(false));
+            }
             let responses = &mut op["responses"];
             if !responses.is_object() {
                 *responses = json!({});
