@@ -5,6 +5,7 @@ mod smtp;
 
 mod accounts;
 mod bad_input;
+mod browser;
 mod checklists;
 mod dashboards;
 mod delivery;
