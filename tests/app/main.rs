@@ -9,6 +9,7 @@ mod browser;
 mod checklists;
 mod dashboards;
 mod delivery;
+mod demo;
 mod jobs;
 mod journey_api;
 mod journey_pages;
