@@ -146,7 +146,8 @@ struct Login {
 }
 
 /// One organisation with each of the six roles: the manager has the employee on their line, the
-/// employee has a passport both confirmed, and an item waits for the advisor's review.
+/// employee has a passport both confirmed, an item waits for the advisor's review, and the
+/// tables that need content to show have some.
 async fn organisation_with_every_role(app: &TestApp) -> Vec<Login> {
     let s = app.organisation_with_people("Zorg BV", "web").await;
     let org = s.org_id;
@@ -198,7 +199,8 @@ async fn organisation_with_every_role(app: &TestApp) -> Vec<Login> {
     let item = s.hr_api.item_ids(org, "bespreken").await[0];
     assert_eq!(s.hr_api.add_note(item, "Notulen", "Besproken in het MT").await.status(), StatusCode::OK);
     assert_eq!(s.hr_api.transition(item, "submit", None).await.status(), StatusCode::OK);
-    // Tables that show only with content: a pending invitation and an attention moment.
+    // Tables that show only with content: pending invitations (a member, an advisor) and an
+    // attention moment.
     let r = s
         .hr_api
         .post(
@@ -214,6 +216,10 @@ async fn organisation_with_every_role(app: &TestApp) -> Vec<Login> {
         "recipients": ["hr_lead"],
     });
     let r = s.hr_api.post(&format!("/organisations/{org}/attention-moments"), moment).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    let operator = app.login_as("operator@example.org").await.api_token("setup").await;
+    let r =
+        operator.post("/advisors", json!({ "email": "nieuw-adviseur@example.org", "name": "Nieuwe Adviseur" })).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
 
     let login = |role, email: &str, home: String| Login { role, email: email.into(), home };
