@@ -1,22 +1,35 @@
 //! Demo data: three showcase organisations at different stages, or N organisations with
 //! realistic evidence for measuring speed. Written straight into the tables (with the same
-//! history rows the workflow writes), because the services would send invitation mails.
+//! history rows the workflow writes), because the services would send invitation mails; the
+//! passport goes through its service, which encrypts it.
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
-use crate::db::entities::{evidence, item, item_transition, organisation, user};
+use crate::db::entities::{
+    carer_consent, evidence, item, item_transition, organisation, passport, reporting_line, user,
+};
 use crate::db::write_txn;
 use crate::domain::checklist::Recurrence;
+use crate::domain::passport::{Arrangement, Content};
+use crate::domain::policy::Actor;
 use crate::domain::role::Role;
 use crate::domain::workflow::ItemStatus;
 use crate::services::accounts::assign_advisor_in;
 use crate::services::assessment::ensure_items;
 use crate::services::crypto::{hash_password, sha256_hex};
+use crate::services::passport::{self as passports, ConsentChoice, Draft};
 use crate::state::AppState;
 
 pub const DEMO_PASSWORD: &str = "mantelzorg-demo";
+
+/// The half-way organisation's HR lead, and the manager and carer added to that organisation.
+const TEAM_HR: &str = "hr@rivierstad.demo";
+const TEAM: [(&str, &str, Role); 2] = [
+    ("leidinggevende@rivierstad.demo", "Mehmet Yilmaz (leidinggevende)", Role::Manager),
+    ("medewerker@rivierstad.demo", "Sanne Visser (mantelzorger)", Role::Employee),
+];
 
 async fn add_user(
     txn: &DatabaseTransaction,
@@ -262,11 +275,79 @@ pub async fn load_showcase(state: &AppState) -> anyhow::Result<String> {
         txn.commit().await?;
         out.push_str("Demo data loaded: three organisations (just started, half-way, all pillars complete).\n");
     }
+    ensure_team(state).await?;
     out.push_str(&format!("\nLog in at {}/login with password \"{DEMO_PASSWORD}\":\n", state.public_url()));
-    for (email, name, role, _) in accounts {
-        out.push_str(&format!("  {email:<28} {name} ({})\n", role.as_str()));
+    let team = TEAM.iter().map(|(email, name, role)| (*email, *name, *role));
+    for (email, name, role) in accounts.iter().map(|(e, n, r, _)| (*e, *n, *r)).chain(team) {
+        out.push_str(&format!("  {email:<32} {name} ({})\n", role.as_str()));
     }
     Ok(out)
+}
+
+/// A manager and a carer on their line, whose passport both have confirmed, in the half-way
+/// organisation: so every role has a demo login with something to show. Each step is taken
+/// only when missing, so demo data loaded before the team existed gets it too.
+async fn ensure_team(state: &AppState) -> anyhow::Result<()> {
+    let Some(hr) = user::Entity::find().filter(user::Column::Email.eq(TEAM_HR)).one(&state.db).await? else {
+        return Ok(());
+    };
+    let Some(org) = hr.organisation_id else { return Ok(()) };
+    let now = state.now();
+    let mut ids = vec![];
+    for (email, name, role) in TEAM {
+        let id = match user::Entity::find().filter(user::Column::Email.eq(email)).one(&state.db).await? {
+            Some(u) => u.id,
+            None => {
+                let hash = hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
+                let txn = write_txn(&state.db).await?;
+                let id = add_user(&txn, email, name, role, Some(org), &hash, now - Duration::days(120)).await?;
+                txn.commit().await?;
+                id
+            }
+        };
+        ids.push(id);
+    }
+    let actor = |user_id, role| Actor { user_id, role, organisation_id: Some(org), assigned: vec![] };
+    let (manager, carer) = (actor(ids[0], Role::Manager), actor(ids[1], Role::Employee));
+    let on_line = reporting_line::Entity::find().filter(reporting_line::Column::UserId.eq(carer.user_id));
+    if on_line.one(&state.db).await?.is_none() {
+        let hr = actor(hr.id, Role::HrLead);
+        passports::set_reporting_line(
+            state,
+            &hr,
+            org,
+            carer.user_id,
+            Some(manager.user_id),
+            Some("Publiekszaken".into()),
+        )
+        .await?;
+    }
+    let consent = carer_consent::Entity::find().filter(carer_consent::Column::UserId.eq(carer.user_id));
+    if consent.one(&state.db).await?.is_none() {
+        passports::give_consent(state, &carer, ConsentChoice { hr_copy: false, statistics: true }).await?;
+    }
+    let existing = passport::Entity::find().filter(passport::Column::CarerId.eq(carer.user_id));
+    if existing.one(&state.db).await?.is_none() {
+        let content = Content {
+            situation: "Mijn vader woont alleen en heeft sinds kort hulp nodig bij de boodschappen en doktersbezoek."
+                .into(),
+            arrangements: vec![
+                Arrangement {
+                    kind: "phone".into(),
+                    details: "Telefoon aan tijdens het werk voor de thuiszorg.".into(),
+                },
+                Arrangement {
+                    kind: "flexible_start".into(),
+                    details: "Op dinsdag beginnen tussen 9 en 10 uur.".into(),
+                },
+            ],
+            support: "Steunpunt Mantelzorg Rivierstad".into(),
+        };
+        let id = passports::create(state, &carer, None, Draft { content, review_date: None }).await?;
+        passports::confirm(state, &carer, id, 1).await?;
+        passports::confirm(state, &manager, id, 1).await?;
+    }
+    Ok(())
 }
 
 /// `n` organisations with a spread of progress, all assigned to one advisor, for benchmarks.

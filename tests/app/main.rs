@@ -5,9 +5,11 @@ mod smtp;
 
 mod accounts;
 mod bad_input;
+mod browser;
 mod checklists;
 mod dashboards;
 mod delivery;
+mod demo;
 mod jobs;
 mod journey_api;
 mod journey_pages;
