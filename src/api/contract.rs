@@ -110,9 +110,8 @@ fn add_error_responses(doc: &mut Value) {
         let Some(operations) = operations.as_object_mut() else { continue };
         for op in operations.values_mut() {
             // Uploads refuse fields they do not know (`deny_unknown_fields`): say so.
-            if let Some(form) = op
-                .pointer_mut("/requestBody/content/multipart~1form-data/schema")
-                .and_then(Value::as_object_mut)
+            if let Some(form) =
+                op.pointer_mut("/requestBody/content/multipart~1form-data/schema").and_then(Value::as_object_mut)
             {
                 form.insert("additionalProperties".into(), json!(false));
             }

@@ -2,7 +2,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::{Enum, Object};
 
-use crate::db::entities::{api_token, comment, evidence, item, organisation, user};
+use crate::db::entities::{api_token, item, organisation, user};
 use crate::domain::progress::Progress;
 use crate::services::assessment as a;
 
@@ -253,30 +253,6 @@ impl From<a::EvidenceView> for Evidence {
     }
 }
 
-impl From<evidence::Model> for Evidence {
-    fn from(e: evidence::Model) -> Self {
-        Evidence {
-            download_url: e.file_id.map(|_| format!("/api/v1/evidence/{}/download", e.id)),
-            id: e.id,
-            kind: e.kind,
-            title: e.title,
-            note: e.note,
-            url: e.url,
-            filename: None,
-            content_type: None,
-            size: None,
-            sha256: e.sha256,
-            valid_from: e.valid_from,
-            valid_until: e.valid_until,
-            expired: false,
-            created_by: None,
-            created_at: e.created_at,
-            replaces_id: e.replaces_id,
-            superseded_at: e.superseded_at,
-        }
-    }
-}
-
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct Comment {
@@ -286,9 +262,9 @@ pub struct Comment {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<comment::Model> for Comment {
-    fn from(c: comment::Model) -> Self {
-        Comment { id: c.id, author: None, body: c.body, created_at: c.created_at }
+impl From<a::CommentView> for Comment {
+    fn from(c: a::CommentView) -> Self {
+        Comment { id: c.id, author: c.author.map(Into::into), body: c.body, created_at: c.created_at }
     }
 }
 
@@ -326,11 +302,7 @@ impl From<a::ItemDetail> for ItemDetail {
             evidence_hint: d.evidence_hint,
             evidence: d.evidence.into_iter().map(Into::into).collect(),
             previous_evidence: d.previous_evidence.into_iter().map(Into::into).collect(),
-            comments: d
-                .comments
-                .into_iter()
-                .map(|c| Comment { id: c.id, author: c.author.map(Into::into), body: c.body, created_at: c.created_at })
-                .collect(),
+            comments: d.comments.into_iter().map(Into::into).collect(),
             history: d
                 .history
                 .into_iter()

@@ -44,6 +44,19 @@ pub struct FileEvidence {
     pub replaces: Option<i64>,
 }
 
+/// New evidence as `GET /items/{id}` shows it: one representation of a resource, whatever
+/// answered with it.
+async fn evidence_as_read(
+    state: &AppState,
+    actor: &crate::domain::policy::Actor,
+    item: i64,
+    id: i64,
+) -> poem::Result<Evidence> {
+    let d = assessment::item_detail(state, actor, item, "en").await?;
+    let found = d.evidence.into_iter().chain(d.previous_evidence).find(|e| e.id == id);
+    Ok(found.ok_or(AppError::NotFound)?.into())
+}
+
 fn lang(q: &Option<String>) -> &'static str {
     normalise(q.as_deref())
 }
@@ -76,10 +89,10 @@ impl Api {
         Ok(Json(t))
     }
 
-    /// Revokes one of your tokens.
+    /// Revokes one of your tokens; answers with the token as it now is (`revoked_at` set).
     #[oai(path = "/tokens/:id", method = "delete", tag = "Tag::Account")]
-    async fn revoke_token(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<()> {
-        Ok(accounts::revoke_api_token(&state, &auth.0, id.0).await?)
+    async fn revoke_token(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Token> {
+        Ok(Json(accounts::revoke_api_token(&state, &auth.0, id.0).await?.into()))
     }
 
     /// The organisations you can see.
@@ -467,7 +480,9 @@ impl Api {
         id: Path<i64>,
         body: Json<NewComment>,
     ) -> Result<Comment> {
-        Ok(Json(assessment::add_comment(&state, &auth.0, id.0, &body.body).await?.into()))
+        let c = assessment::add_comment(&state, &auth.0, id.0, &body.body).await?;
+        let d = assessment::item_detail(&state, &auth.0, id.0, "en").await?;
+        Ok(Json(d.comments.into_iter().find(|x| x.id == c.id).ok_or(AppError::NotFound)?.into()))
     }
 
     /// Adds a note or a link as evidence (or replaces earlier evidence).
@@ -491,7 +506,8 @@ impl Api {
             valid_until: b.valid_until,
             replaces: b.replaces,
         };
-        Ok(Json(evidence::add(&state, &auth.0, id.0, new).await?.into()))
+        let e = evidence::add(&state, &auth.0, id.0, new).await?;
+        Ok(Json(evidence_as_read(&state, &auth.0, id.0, e.id).await?))
     }
 
     /// Uploads a file as evidence (multipart/form-data).
@@ -522,7 +538,8 @@ impl Api {
             valid_until: date("valid_until", form.valid_until.as_deref())?,
             replaces: form.replaces,
         };
-        Ok(Json(evidence::add(&state, &auth.0, id.0, new).await?.into()))
+        let e = evidence::add(&state, &auth.0, id.0, new).await?;
+        Ok(Json(evidence_as_read(&state, &auth.0, id.0, e.id).await?))
     }
 
     /// Downloads an evidence file, as an attachment.

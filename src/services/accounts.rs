@@ -584,20 +584,21 @@ pub async fn list_api_tokens(state: &AppState, actor: &Actor) -> AppResult<Vec<a
 }
 
 /// Only one's own tokens can be revoked; someone else's id is "not found".
-pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
+/// Revokes one of the user's tokens (again is no error) and answers with it as it now is.
+pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: i64) -> AppResult<api_token::Model> {
     let row = api_token::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .filter(|t| t.user_id == actor.user_id)
         .ok_or(AppError::NotFound)?;
     if row.revoked_at.is_some() {
-        return Ok(());
+        return Ok(row);
     }
     let now = state.now();
     let txn = write_txn(&state.db).await?;
     let mut am: api_token::ActiveModel = row.into();
     am.revoked_at = Set(Some(now));
-    am.update(&txn).await?;
+    let revoked = am.update(&txn).await?;
     audit::record(
         &txn,
         now,
@@ -611,7 +612,7 @@ pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: i64) -> AppRe
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(revoked)
 }
 
 pub async fn bearer_user(state: &AppState, token: &str) -> AppResult<Option<user::Model>> {

@@ -74,6 +74,24 @@ async fn every_operation_documents_its_error_answers_and_they_come_in_the_docume
     // A comment too long is refused as too long, not as missing.
     let r = s.hr_api.post(&format!("/items/{item}/comments"), serde_json::json!({ "body": "x".repeat(10_001) })).await;
     assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["code"], "comment_too_long");
+
+    // What a write answers is what the read shows: evidence (note and file) and comments.
+    let note: Value = s.hr_api.add_note(item, "Verslag", "Besproken in het MT.").await.json().await.unwrap();
+    let file: Value = s.hr_api.upload(item, "Beleid", "beleid.pdf", pdf_bytes()).await.json().await.unwrap();
+    let comment: Value = s
+        .hr_api
+        .post(&format!("/items/{item}/comments"), serde_json::json!({ "body": "Graag bespreken." }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(file["filename"].is_string() && file["size"].is_u64() && file["created_by"]["name"].is_string(), "{file}");
+    assert!(comment["author"]["name"].is_string(), "{comment}");
+    let read = s.hr_api.get_json(&format!("/items/{item}")).await;
+    let find = |list: &str, id: &Value| read[list].as_array().unwrap().iter().find(|e| &e["id"] == id).cloned();
+    assert_eq!(find("evidence", &note["id"]), Some(note.clone()));
+    assert_eq!(find("evidence", &file["id"]), Some(file.clone()));
+    assert_eq!(find("comments", &comment["id"]), Some(comment.clone()));
 }
 
 #[tokio::test]
@@ -86,7 +104,10 @@ async fn the_api_needs_a_valid_token_and_a_revoked_token_stops_working() {
     let api = operator.api_token("laptop").await;
     assert_eq!(api.get_json("/me").await["role"], "operator");
     let id = api.get_json("/tokens").await[0]["id"].as_i64().unwrap();
-    assert_eq!(api.delete(&format!("/tokens/{id}")).await.status(), StatusCode::OK);
+    let r = api.delete(&format!("/tokens/{id}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let revoked: Value = r.json().await.unwrap();
+    assert!(revoked["revoked_at"].is_string() && revoked["id"] == id, "the token as it now is: {revoked}");
     assert_eq!(api.get("/me").await.status(), StatusCode::UNAUTHORIZED);
 }
 
