@@ -1,5 +1,6 @@
 //! REST API for recurring attention: the inbox, reminder preferences, attention moments and
 //! settings, calendar feed URLs, and the operator's jobs.
+use super::text::Text;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -56,7 +57,7 @@ pub struct Preference {
 #[derive(Object)]
 pub struct Preferences {
     /// The kinds to get by e-mail; the other optional kinds come only in the inbox.
-    pub email: Vec<String>,
+    pub email: Vec<Text>,
 }
 
 #[derive(Object)]
@@ -73,17 +74,17 @@ pub struct Moment {
 
 #[derive(Object)]
 pub struct NewMoment {
-    pub title: String,
-    pub message: String,
+    pub title: Text,
+    pub message: Text,
     /// "yearly 11-10", "monthly 15" or a cron expression like "0 9 * * 1".
-    pub rule: String,
-    pub recipients: Vec<String>,
+    pub rule: Text,
+    pub recipients: Vec<Text>,
 }
 
 #[derive(Object)]
 pub struct AttentionSettings {
     /// IANA name, e.g. Europe/Amsterdam.
-    pub timezone: String,
+    pub timezone: Text,
     /// 1-12, or none.
     pub appraisal_month: Option<i32>,
     /// 1-10.
@@ -262,7 +263,12 @@ impl AttentionApi {
             &state,
             &auth.0,
             id.0,
-            NewMomentInput { title: b.title, message: b.message, rule: b.rule, recipients: b.recipients },
+            NewMomentInput {
+                title: b.title.into(),
+                message: b.message.into(),
+                rule: b.rule.into(),
+                recipients: b.recipients.into_iter().map(Into::into).collect(),
+            },
         )
         .await?;
         let next = crate::domain::schedule::Rule::parse(&m.rule).ok().and_then(|r| {
@@ -300,14 +306,14 @@ impl AttentionApi {
             &auth.0,
             id.0,
             Settings {
-                timezone: b.timezone,
+                timezone: b.timezone.into(),
                 appraisal_month: b.appraisal_month,
                 manager_briefing_years: b.manager_briefing_years,
             },
         )
         .await?;
         Ok(Json(AttentionSettings {
-            timezone: o.timezone,
+            timezone: o.timezone.into(),
             appraisal_month: o.appraisal_month,
             manager_briefing_years: o.manager_briefing_years,
         }))

@@ -34,11 +34,15 @@ pub fn document(raw: &str) -> Value {
 /// spaces, and no control or direction characters.
 const SINGLE_LINE: &str = r"^(?=.*\S)[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$";
 
+/// The same, where blank means "none".
+const SINGLE_LINE_OR_BLANK: &str = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$";
+
 /// The rules the services enforce on input (answering 422 with the field and a code), stated
 /// where poem-openapi's derive cannot say them.
 fn rules() -> Vec<(&'static str, &'static str, Value)> {
     let line = |max: usize| json!({ "pattern": SINGLE_LINE, "maxLength": max });
     let kinds: Vec<&str> = crate::services::notifications::Kind::ALL.iter().map(|k| k.as_str()).collect();
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
     vec![
         ("NewToken", "name", line(100)),
         ("NewOrganisation", "name", line(200)),
@@ -51,13 +55,17 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "pattern": "\\S", "maxLength": crate::services::assessment::MAX_COMMENT_CHARS }),
         ),
         ("Preferences", "email", json!({ "items": { "type": "string", "enum": kinds } })),
+        ("ReportingLine", "department", json!({ "pattern": SINGLE_LINE_OR_BLANK, "maxLength": 100 })),
+        ("AttentionSettings", "timezone", json!({ "enum": zones })),
+        ("AttentionSettings", "appraisal_month", json!({ "minimum": 1, "maximum": 12 })),
+        ("AttentionSettings", "manager_briefing_years", json!({ "minimum": 1, "maximum": 10 })),
     ]
 }
 
 fn state_rules(doc: &mut Value) {
     for (schema, property, rule) in rules() {
-        let target = &mut doc["components"]["schemas"][schema]["properties"][property];
-        if let (Some(target), Some(rule)) = (target.as_object_mut(), rule.as_object()) {
+        let at = format!("/components/schemas/{schema}/properties/{property}");
+        if let (Some(target), Some(rule)) = (doc.pointer_mut(&at).and_then(Value::as_object_mut), rule.as_object()) {
             for (k, v) in rule {
                 target.insert(k.clone(), v.clone());
             }
@@ -139,7 +147,8 @@ fn mark_optional_nullable(doc: &mut Value) {
             .as_array()
             .map(|r| r.iter().filter_map(|v| v.as_str().map(String::from)).collect())
             .unwrap_or_default();
-        let Some(properties) = schema["properties"].as_object_mut() else { continue };
+        // `get_mut`, not `[..]`: indexing would add `"properties": null` to enum schemas.
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { continue };
         for (name, property) in properties.iter_mut() {
             if required.contains(name) {
                 continue;
@@ -179,7 +188,7 @@ mod tests {
         "openapi": "3.0.0",
         "paths": { "/items/{id}": { "get": { "responses": { "200": { "description": "ok" } } },
                                     "patch": { "responses": { "200": { "description": "ok" } } } } },
-        "components": { "schemas": { "Item": { "type": "object", "required": ["id"],
+        "components": { "schemas": { "Status": { "type": "string", "enum": ["open", "accepted"] }, "Item": { "type": "object", "required": ["id"],
             "properties": { "id": { "type": "integer" }, "owner": { "$ref": "#/components/schemas/UserRef" },
                             "due_date": { "type": "string", "format": "naive-date" } } } } }
     }"##;
@@ -202,6 +211,7 @@ mod tests {
     #[test]
     fn only_optional_fields_are_nullable_and_references_are_wrapped() {
         let doc = document(RAW);
+        assert!(doc["components"]["schemas"]["Status"].get("properties").is_none(), "enums stay enums");
         let props = &doc["components"]["schemas"]["Item"]["properties"];
         assert!(props["id"].get("nullable").is_none());
         assert_eq!(props["due_date"]["nullable"], true);

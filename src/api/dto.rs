@@ -1,4 +1,5 @@
 //! The API's documented shapes, converted from the services' views.
+use super::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::{Enum, Object};
 
@@ -25,7 +26,7 @@ impl From<organisation::Model> for Organisation {
 #[oai(rename_all = "snake_case")]
 pub struct NewOrganisation {
     /// The organisation's name.
-    pub name: String,
+    pub name: Text,
 }
 
 #[derive(Object)]
@@ -373,7 +374,7 @@ impl From<TransitionAction> for crate::domain::workflow::Action {
 pub struct TransitionRequest {
     pub action: TransitionAction,
     /// Required for propose_not_applicable, request_changes and reopen.
-    pub reason: Option<String>,
+    pub reason: Option<Text>,
 }
 
 #[derive(Object)]
@@ -393,7 +394,7 @@ pub struct ItemPatch {
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct NewComment {
-    pub body: String,
+    pub body: Text,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -407,11 +408,11 @@ pub enum TextEvidenceKind {
 #[oai(rename_all = "snake_case")]
 pub struct NewTextEvidence {
     pub kind: TextEvidenceKind,
-    pub title: String,
+    pub title: Text,
     /// The text, for a note.
-    pub note: Option<String>,
+    pub note: Option<Text>,
     /// An http(s) address, for a link.
-    pub url: Option<String>,
+    pub url: Option<Text>,
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
     /// The id of the evidence this replaces; the old version is kept.
@@ -449,17 +450,17 @@ impl From<a::QueueEntry> for QueueEntry {
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct NewInvitation {
-    pub email: String,
-    pub name: String,
+    pub email: Text,
+    pub name: Text,
     /// hr_lead, director, manager or employee (advisors: POST /advisors).
-    pub role: String,
+    pub role: Text,
 }
 
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct NewAdvisor {
-    pub email: String,
-    pub name: String,
+    pub email: Text,
+    pub name: Text,
     /// Organisations the advisor will look after from the moment they accept.
     pub organisation_ids: Option<Vec<i64>>,
 }
@@ -517,7 +518,7 @@ pub struct AdvisorInvitation {
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct NewToken {
-    pub name: String,
+    pub name: Text,
 }
 
 #[derive(Object)]
@@ -593,7 +594,7 @@ impl From<crate::services::members::Member> for Member {
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct MemberChange {
-    pub role: Option<String>,
+    pub role: Option<Text>,
     pub active: Option<bool>,
 }
 

@@ -213,8 +213,8 @@ impl Api {
     ) -> Result<Invitation> {
         let role = Role::parse(&body.role).ok_or_else(|| AppError::invalid("role", "role_not_allowed"))?;
         let inv = accounts::NewInvitation {
-            email: body.email.clone(),
-            name: body.name.clone(),
+            email: body.email.to_string(),
+            name: body.name.to_string(),
             role,
             organisation_id: Some(id.0),
             lang: self::lang(&lang).into(),
@@ -400,8 +400,8 @@ impl Api {
         lang: Query<Option<String>>,
     ) -> Result<Invitation> {
         let inv = accounts::NewInvitation {
-            email: body.email.clone(),
-            name: body.name.clone(),
+            email: body.email.to_string(),
+            name: body.name.to_string(),
             role: Role::Advisor,
             organisation_id: None,
             lang: self::lang(&lang).into(),
@@ -467,7 +467,9 @@ impl Api {
         id: Path<i64>,
         body: Json<TransitionRequest>,
     ) -> Result<ItemState> {
-        let row = assessment::transition(&state, &auth.0, id.0, body.action.into(), body.reason.as_deref()).await?;
+        let row =
+            assessment::transition(&state, &auth.0, id.0, body.action.into(), body.reason.as_ref().map(|r| r.as_str()))
+                .await?;
         Ok(Json(row.into()))
     }
 
@@ -496,11 +498,11 @@ impl Api {
     ) -> Result<Evidence> {
         let b = body.0;
         let content = match b.kind {
-            TextEvidenceKind::Note => evidence::Body::Note(b.note.unwrap_or_default()),
-            TextEvidenceKind::Link => evidence::Body::Link(b.url.unwrap_or_default()),
+            TextEvidenceKind::Note => evidence::Body::Note(b.note.map(String::from).unwrap_or_default()),
+            TextEvidenceKind::Link => evidence::Body::Link(b.url.map(String::from).unwrap_or_default()),
         };
         let new = evidence::NewEvidence {
-            title: b.title,
+            title: b.title.into(),
             body: content,
             valid_from: b.valid_from,
             valid_until: b.valid_until,

@@ -7,6 +7,7 @@ mod dto;
 mod handlers;
 mod passport;
 mod recognition;
+mod text;
 
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};

@@ -5,6 +5,7 @@
 //! A passport that the caller may not read answers 404, whoever asks and whatever the path:
 //! its existence is not revealed. Counts are objects: `{"value": 12}`, or `{"fewer_than": 5}`
 //! for any count below five.
+use super::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -43,10 +44,10 @@ pub struct Consent {
 #[oai(rename_all = "snake_case")]
 pub struct ArrangementDto {
     /// phone, flexible_start, work_from_home, leave, emergency_plan, time_made_up or other.
-    pub kind: String,
+    pub kind: Text,
     /// What was agreed, in free text.
     #[oai(default)]
-    pub details: String,
+    pub details: Text,
 }
 
 /// What a passport says (stored encrypted).
@@ -55,12 +56,12 @@ pub struct ArrangementDto {
 pub struct PassportContent {
     /// The caring situation in the carer's own words: only what the carer wants to share.
     #[oai(default)]
-    pub situation: String,
+    pub situation: Text,
     #[oai(default)]
     pub arrangements: Vec<ArrangementDto>,
     /// Support signposted: employee assistance, local carers organisation, ...
     #[oai(default)]
-    pub support: String,
+    pub support: Text,
     /// YYYY-MM-DD; a year from today when left out.
     pub review_date: Option<NaiveDate>,
 }
@@ -69,13 +70,13 @@ impl PassportContent {
     fn into_draft(self) -> svc::Draft {
         svc::Draft {
             content: Content {
-                situation: self.situation,
+                situation: self.situation.into(),
                 arrangements: self
                     .arrangements
                     .into_iter()
-                    .map(|a| Arrangement { kind: a.kind, details: a.details })
+                    .map(|a| Arrangement { kind: a.kind.into(), details: a.details.into() })
                     .collect(),
-                support: self.support,
+                support: self.support.into(),
             },
             review_date: self.review_date,
         }
@@ -184,7 +185,7 @@ impl From<svc::PassportView> for Passport {
                 .content
                 .arrangements
                 .into_iter()
-                .map(|a| ArrangementDto { kind: a.kind, details: a.details })
+                .map(|a| ArrangementDto { kind: a.kind.into(), details: a.details.into() })
                 .collect(),
             support: v.content.support,
             review_date: v.review_date,
@@ -289,9 +290,9 @@ pub struct Import {
     /// The sealed file (POST /passports/{id}/export.json), as it is.
     pub file: Option<serde_json::Value>,
     /// The passphrase chosen when the file was exported.
-    pub passphrase: Option<String>,
+    pub passphrase: Option<Text>,
     /// Or a one-time transfer code.
-    pub code: Option<String>,
+    pub code: Option<Text>,
 }
 
 #[derive(Object)]
@@ -299,14 +300,14 @@ pub struct Import {
 pub struct Export {
     /// A passphrase you choose (at least 12 characters); the file imports only with it. It is
     /// not stored: without it the file cannot be opened, also not by us.
-    pub passphrase: String,
+    pub passphrase: Text,
 }
 
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct ReportingLine {
     pub manager_id: Option<i64>,
-    pub department: Option<String>,
+    pub department: Option<Text>,
 }
 
 #[derive(Object)]
@@ -449,8 +450,10 @@ impl PassportApi {
     #[oai(path = "/passports/import", method = "post")]
     async fn import(&self, state: Data<&AppState>, auth: ApiAuth, body: Json<Import>) -> Result<Created> {
         let source = match (body.0.file, body.0.code) {
-            (Some(file), _) => ImportSource::File { file, passphrase: body.0.passphrase.unwrap_or_default() },
-            (None, Some(c)) => ImportSource::Code(c),
+            (Some(file), _) => {
+                ImportSource::File { file, passphrase: body.0.passphrase.map(String::from).unwrap_or_default() }
+            }
+            (None, Some(c)) => ImportSource::Code(c.into()),
             (None, None) => return Err(crate::error::AppError::invalid("file", "passport_file_invalid").into()),
         };
         Ok(Json(Created { id: svc::import(&state, &auth.0, source).await? }))
@@ -590,7 +593,7 @@ impl PassportApi {
         body: Json<ReportingLine>,
     ) -> poem::Result<()> {
         let ReportingLine { manager_id, department } = body.0;
-        Ok(svc::set_reporting_line(&state, &auth.0, id.0, user_id.0, manager_id, department).await?)
+        Ok(svc::set_reporting_line(&state, &auth.0, id.0, user_id.0, manager_id, department.map(String::from)).await?)
     }
 
     /// A manager leaves: everyone they managed, passports included, moves to the successor.

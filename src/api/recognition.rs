@@ -1,4 +1,5 @@
 //! REST API for the recognition lifecycle, the dashboards and the exports.
+use super::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -167,7 +168,7 @@ pub struct Readiness {
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct NewApplication {
-    pub motivation: String,
+    pub motivation: Text,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +183,7 @@ pub enum Decision {
 pub struct DecisionRequest {
     pub decision: Decision,
     /// Always required: why, and for a decline what to improve.
-    pub reason: String,
+    pub reason: Text,
 }
 
 #[derive(Object)]
@@ -195,7 +196,7 @@ pub struct DecisionResult {
 #[derive(Object)]
 #[oai(rename_all = "snake_case")]
 pub struct Reason {
-    pub reason: String,
+    pub reason: Text,
 }
 
 /// What anyone may see of a recognition.

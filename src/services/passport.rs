@@ -856,7 +856,7 @@ pub async fn set_reporting_line(
     actor.may_manage_reporting_lines(org)?;
     let department = department.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
     if department.as_ref().is_some_and(|d| crate::domain::text::single_line(d, 100).is_none()) {
-        return Err(AppError::invalid("department", "text_too_long"));
+        return Err(AppError::invalid("department", "department_invalid"));
     }
     let txn = write_txn(&state.db).await?;
     let person = member(&txn, org, user_id).await?.ok_or(AppError::NotFound)?;
