@@ -216,6 +216,26 @@ pub enum Destination {
     Account,
 }
 
+impl Destination {
+    /// The page's address.
+    pub fn path(self) -> String {
+        use Destination as D;
+        match self {
+            D::Operator => "/operator".into(),
+            D::Jobs => "/operator/jobs".into(),
+            D::Portfolio => "/portfolio".into(),
+            D::Review => "/review".into(),
+            D::Overview(org) => format!("/organisations/{org}"),
+            D::Dashboard(org) => format!("/organisations/{org}/dashboard"),
+            D::Attention(org) => format!("/organisations/{org}/attention"),
+            D::Members(org) => format!("/organisations/{org}/members"),
+            D::Passport => "/passport".into(),
+            D::Inbox => "/inbox".into(),
+            D::Account => "/account".into(),
+        }
+    }
+}
+
 impl Actor {
     /// The pages this user may open, in menu order.
     pub fn menu(&self) -> Vec<Destination> {

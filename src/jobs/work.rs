@@ -10,6 +10,7 @@ use crate::db::connect::write_txn;
 use crate::db::entities::{
     advisor_assignment, attention_moment, evidence, item, organisation, recognition_application, user,
 };
+use crate::domain::policy::Permission;
 use crate::domain::role::Role;
 use crate::domain::schedule::{self, REMINDER_HOUR, Rule, local_at, local_date, zone};
 use crate::domain::workflow::ItemStatus;
@@ -72,12 +73,18 @@ struct Reminder {
 async fn notify_all(db: &impl ConnectionTrait, state: &AppState, to: &[user::Model], r: Reminder) -> AppResult<usize> {
     let mut n = 0;
     for u in to {
+        // A reminder's link leads into the organisation's pages; someone who may not open them
+        // (a manager, a carer) is led to their own start page instead of a refusal.
+        let actor = crate::services::accounts::actor_for(db, u).await?;
+        let may_open = r.organisation_id.is_none_or(|org| actor.may(Permission::ViewAssessment, org).is_ok());
+        let link =
+            if may_open { r.link.clone() } else { Some(format!("{}{}", state.public_url(), actor.home().path())) };
         let notice = Notice {
             to: u,
             kind: r.kind,
             organisation_id: r.organisation_id,
             params: r.params.clone(),
-            link: r.link.clone(),
+            link,
             dedupe_key: format!("{}:user{}", r.key, u.id),
         };
         if notify(db, state, notice).await? {

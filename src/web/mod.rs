@@ -310,19 +310,7 @@ struct MenuLink {
 }
 
 pub fn href(d: Destination) -> String {
-    match d {
-        Destination::Operator => "/operator".into(),
-        Destination::Jobs => "/operator/jobs".into(),
-        Destination::Portfolio => "/portfolio".into(),
-        Destination::Review => "/review".into(),
-        Destination::Overview(org) => format!("/organisations/{org}"),
-        Destination::Dashboard(org) => format!("/organisations/{org}/dashboard"),
-        Destination::Attention(org) => format!("/organisations/{org}/attention"),
-        Destination::Members(org) => format!("/organisations/{org}/members"),
-        Destination::Passport => "/passport".into(),
-        Destination::Inbox => "/inbox".into(),
-        Destination::Account => "/account".into(),
-    }
+    d.path()
 }
 
 fn label(d: Destination) -> &'static str {

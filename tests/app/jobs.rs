@@ -384,3 +384,42 @@ async fn attention_settings_with_a_bad_month_or_zone_are_refused_and_change_noth
     assert!(html.contains("Gesprekscyclus in september"), "saved after the refused attempts");
     assert!(html.contains("Instellingen opgeslagen."), "and the page says so");
 }
+
+#[tokio::test]
+async fn a_reminder_leads_each_person_to_a_page_they_may_open() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Links BV", "links").await;
+    let r = s
+        .hr_api
+        .post(
+            &format!("/organisations/{}/invitations", s.org_id),
+            json!({ "email": "chef@links.example", "name": "Chef", "role": "manager" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let manager = app.accept_invitation("chef@links.example", "Chef").await;
+    let url = format!("{}/organisations/{}/attention-settings", s.hr_api.base, s.org_id);
+    let body = json!({ "timezone": "Europe/Amsterdam", "appraisal_month": 3, "manager_briefing_years": 2 });
+    let r = s.hr_api.client.put(url).bearer_auth(&s.hr_api.token).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    // The appraisal cycle reaches HR and managers in March.
+    assert_eq!(run_job(&app, Job::AppraisalCycle).await.notices, 2);
+    let notes = carer_friendly::db::entities::notification::Entity::find()
+        .filter(carer_friendly::db::entities::notification::Column::Kind.eq("appraisal_cycle"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(notes.len(), 2);
+    for n in notes {
+        let link = n.link.clone().unwrap();
+        let path = link.strip_prefix(&app.address).unwrap_or(&link).to_string();
+        let who = if n.user_id == s.hr_api.get_json("/me").await["id"].as_i64().unwrap() { &s.hr } else { &manager };
+        assert_eq!(who.get(&path).await.status(), StatusCode::OK, "{path} opens for user {}", n.user_id);
+        if std::ptr::eq(who, &manager) {
+            assert!(path.ends_with("/passport"), "the manager goes to their team's passports: {path}");
+        } else {
+            assert!(path.ends_with("/checklists/borgen"), "HR goes to the worksheet: {path}");
+        }
+    }
+}
