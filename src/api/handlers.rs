@@ -327,10 +327,11 @@ impl Api {
     /// (operators).
     #[oai(path = "/advisors/invitations", method = "get", tag = "Tag::Organisations")]
     async fn advisor_invitations(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<AdvisorInvitation>> {
-        let planned = organisations::planned_assignments(&state, &auth.0).await?;
+        let pending = members::pending_advisor_invitations(&state, &auth.0).await?;
+        let ids: Vec<i64> = pending.iter().map(|i| i.id).collect();
+        let planned = organisations::planned_assignments(&state, &auth.0, &ids).await?;
         Ok(Json(
-            members::pending_advisor_invitations(&state, &auth.0)
-                .await?
+            pending
                 .into_iter()
                 .map(|i| AdvisorInvitation {
                     organisation_ids: planned

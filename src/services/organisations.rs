@@ -258,10 +258,16 @@ pub async fn set_advisors(state: &AppState, actor: &Actor, org: i64, advisor_ids
 /// More advisors than this on one organisation is a mistake, not a team.
 const MAX_ADVISORS_PER_ORGANISATION: usize = 20;
 
-/// The organisations each pending advisor invitation will be assigned to.
-pub async fn planned_assignments(state: &AppState, actor: &Actor) -> AppResult<Vec<PlannedAssignment>> {
+/// The organisations these pending advisor invitations will be assigned to (bounded by the
+/// invitations asked about, never the whole table).
+pub async fn planned_assignments(
+    state: &AppState,
+    actor: &Actor,
+    invitations: &[i64],
+) -> AppResult<Vec<PlannedAssignment>> {
     actor.may_globally(GlobalPermission::ManageAdvisors)?;
     Ok(invitation_assignment::Entity::find()
+        .filter(invitation_assignment::Column::InvitationId.is_in(invitations.to_vec()))
         .all(&state.db)
         .await?
         .into_iter()

@@ -202,7 +202,8 @@ async fn operator_page(
     let assignments = crate::services::organisations::assignments(state).await?;
     let overview = crate::services::dashboard::operator(state, &v.actor).await?;
     let invited = people::pending_advisor_invitations(state, &v.actor).await?;
-    let planned = organisations::planned_assignments(state, &v.actor).await?;
+    let ids: Vec<i64> = invited.iter().map(|i| i.id).collect();
+    let planned = organisations::planned_assignments(state, &v.actor, &ids).await?;
     render(
         state,
         req,
@@ -412,9 +413,14 @@ pub async fn change_advisor(
     Path(id): Path<i64>,
     Form(f): Form<ActiveForm>,
 ) -> poem::Result<Response> {
-    let active = f.active == "true";
-    match people::change_advisor(&state, &v.actor, id, active).await {
-        Ok(_) => Ok(redirect_done("/operator", if active { Done::Reactivated } else { Done::Deactivated })),
+    // Only the two values the page sends; anything else changes nothing and says why.
+    let result = match f.active.as_str() {
+        "true" => people::change_advisor(&state, &v.actor, id, true).await.map(|_| true),
+        "false" => people::change_advisor(&state, &v.actor, id, false).await.map(|_| false),
+        _ => Err(AppError::invalid("active", "nothing_to_change")),
+    };
+    match result {
+        Ok(active) => Ok(redirect_done("/operator", if active { Done::Reactivated } else { Done::Deactivated })),
         Err(e) => operator_problem(&state, req, &v, e).await,
     }
 }

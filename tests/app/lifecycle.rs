@@ -347,6 +347,8 @@ async fn the_operator_deactivates_and_erases_an_advisor_and_withdraws_an_advisor
     assert_eq!(s.advisor.get("/me").await.status(), StatusCode::UNAUTHORIZED);
     let page = operator.get_html("/operator").await;
     assert!(page.contains("Adviseur niet actief"), "the organisation shows its advisor is not active");
+    let r = operator.submit("/operator", &format!("/operator/advisors/{advisor_id}"), &[("active", "maybe")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "an unknown value changes nothing");
     let r = op.patch(&format!("/advisors/{advisor_id}"), json!({ "active": false })).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "nothing to change");
     let r = op.patch(&format!("/advisors/{advisor_id}"), json!({ "active": true })).await;
