@@ -54,6 +54,7 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
             outsider.patch(&format!("/organisations/{org}/members/{member}"), json!({ "active": false })).await,
             outsider.post(&format!("/organisations/{org}/invitations/{invitation}/resend"), json!({})).await,
             outsider.delete(&format!("/organisations/{org}/invitations/{invitation}")).await,
+            outsider.post(&format!("/organisations/{org}/members/{member}/erasure"), json!({})).await,
         ];
         for r in writes {
             let url = r.url().to_string();
@@ -71,6 +72,7 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
         format!("/organisations/{org}/members"),
         format!("/items/{item}"),
         format!("/evidence/{evidence}/download"),
+        format!("/organisations/{org}/members/{member}/erase"),
     ] {
         assert_eq!(b.hr.get(&path).await.status(), StatusCode::NOT_FOUND, "page {path}");
     }
@@ -82,6 +84,7 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
         (format!("/organisations/{org}/members/{member}"), vec![("active", "false")]),
         (format!("/organisations/{org}/invitations/{invitation}/resend"), vec![]),
         (format!("/organisations/{org}/invitations/{invitation}/withdraw"), vec![]),
+        (format!("/organisations/{org}/members/{member}/erase"), vec![]),
     ] {
         let mut form = vec![("csrf", csrf.as_str())];
         form.extend(fields);
