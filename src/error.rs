@@ -28,6 +28,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A write that said which state it expected (`If-Match`) found another.
+    #[error("this was changed since you read it; read it again, then make your change")]
+    PreconditionFailed,
     #[error("the input is not valid")]
     Invalid(Vec<FieldError>),
     #[error("{0}")]
@@ -98,6 +101,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) | AppError::NotEligible(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge(_) | AppError::RequestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

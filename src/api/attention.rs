@@ -3,11 +3,12 @@
 use super::text::Text;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 
 use super::auth::ApiAuth;
+use super::page::{Cursor, Limit};
 use crate::db::entities::user;
 use crate::error::AppError;
 use crate::services::attention::{self as svc, NewMoment as NewMomentInput, Settings};
@@ -42,8 +43,12 @@ pub struct Message {
 #[derive(Object)]
 pub struct Inbox {
     pub unread: u64,
-    /// The newest 100, newest first.
+    /// This page of messages, newest first.
     pub messages: Vec<Message>,
+    /// Passed as `cursor`, fetches the next (older) page; null on the last.
+    pub next_cursor: Option<String>,
+    /// How many messages there are in all.
+    pub total: u64,
 }
 
 #[derive(Object)]
@@ -156,16 +161,35 @@ async fn me(state: &AppState, auth: &ApiAuth) -> Result<user::Model, AppError> {
 
 pub struct AttentionApi;
 
+async fn preferences_of(state: &AppState, u: &user::Model) -> poem::Result<Json<Vec<Preference>>> {
+    let prefs = notifications::preferences(state, u).await?;
+    Ok(Json(
+        prefs
+            .into_iter()
+            .map(|p| Preference { kind: p.kind.as_str().into(), email: p.email, required: p.required })
+            .collect(),
+    ))
+}
+
 #[OpenApi]
 impl AttentionApi {
-    /// Your messages, newest first, and how many are unread.
+    /// Your messages, newest first, a page at a time, and how many are unread.
     #[oai(path = "/inbox", method = "get", tag = "Tag::Inbox")]
-    async fn inbox(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<Json<Inbox>> {
+    async fn inbox(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> poem::Result<Json<Inbox>> {
+        let page = super::page::request("inbox", limit.0, cursor.0)?;
         // In the user's own language, as their pages show it.
         let lang = crate::web::i18n::normalise(Some(&me(&state, &auth).await?.locale));
-        let i = notifications::inbox(&state, auth.0.user_id, lang).await?;
+        let i = notifications::inbox(&state, auth.0.user_id, lang, &page).await?;
         Ok(Json(Inbox {
             unread: i.unread,
+            next_cursor: i.next,
+            total: i.total,
             messages: i
                 .items
                 .into_iter()
@@ -198,30 +222,24 @@ impl AttentionApi {
     /// Which reminders you get by e-mail.
     #[oai(path = "/me/reminder-preferences", method = "get", tag = "Tag::Inbox")]
     async fn preferences(&self, state: Data<&AppState>, auth: ApiAuth) -> poem::Result<Json<Vec<Preference>>> {
-        let u = me(&state, &auth).await?;
-        let prefs = notifications::preferences(&state, &u).await?;
-        Ok(Json(
-            prefs
-                .into_iter()
-                .map(|p| Preference { kind: p.kind.as_str().into(), email: p.email, required: p.required })
-                .collect(),
-        ))
+        preferences_of(&state, &me(&state, &auth).await?).await
     }
 
-    /// Sets which optional reminders come by e-mail.
+    /// Sets which optional reminders come by e-mail; answers with them as the read shows them.
     #[oai(path = "/me/reminder-preferences", method = "put", tag = "Tag::Inbox")]
     async fn set_preferences(
         &self,
         state: Data<&AppState>,
         auth: ApiAuth,
         body: Json<Preferences>,
-    ) -> poem::Result<()> {
+    ) -> poem::Result<Json<Vec<Preference>>> {
         let u = me(&state, &auth).await?;
         let mut kinds = vec![];
         for k in &body.email {
             kinds.push(Kind::parse(k).ok_or_else(|| AppError::BadRequest(format!("unknown reminder kind \"{k}\"")))?);
         }
-        Ok(notifications::set_preferences(&state, &u, &kinds).await?)
+        notifications::set_preferences(&state, &u, &kinds).await?;
+        preferences_of(&state, &u).await
     }
 
     /// A new secret URL for your personal calendar feed.

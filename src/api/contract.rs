@@ -43,7 +43,22 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
     let line = |max: usize| json!({ "pattern": SINGLE_LINE, "maxLength": max });
     let kinds: Vec<&str> = crate::services::notifications::Kind::ALL.iter().map(|k| k.as_str()).collect();
     let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    let recipients: Vec<&str> = crate::services::attention::RECIPIENT_ROLES.iter().map(|r| r.as_str()).collect();
+    let roles: Vec<&str> = crate::domain::role::Role::ALL
+        .iter()
+        .filter(|r| !matches!(r, crate::domain::role::Role::Operator | crate::domain::role::Role::Advisor))
+        .map(|r| r.as_str())
+        .collect();
     vec![
+        ("NewMoment", "title", line(200)),
+        ("NewMoment", "message", json!({ "pattern": "\\S", "maxLength": 5000 })),
+        ("NewMoment", "rule", json!({ "pattern": "\\S", "maxLength": 200 })),
+        (
+            "NewMoment",
+            "recipients",
+            json!({ "minItems": 1, "uniqueItems": true, "items": { "type": "string", "enum": recipients } }),
+        ),
+        ("NewInvitation", "role", json!({ "enum": roles })),
         ("NewToken", "name", line(100)),
         ("NewOrganisation", "name", line(200)),
         ("NewInvitation", "name", line(200)),
@@ -62,7 +77,16 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
+/// Request bodies that refuse fields they do not name (`deny_unknown_fields`), so a misspelt
+/// field is an error, not a silent "no change".
+const CLOSED: &[&str] = &["ItemPatch"];
+
 fn state_rules(doc: &mut Value) {
+    for schema in CLOSED {
+        if let Some(s) = doc.pointer_mut(&format!("/components/schemas/{schema}")).and_then(Value::as_object_mut) {
+            s.insert("additionalProperties".into(), json!(false));
+        }
+    }
     for (schema, property, rule) in rules() {
         let at = format!("/components/schemas/{schema}/properties/{property}");
         if let (Some(target), Some(rule)) = (doc.pointer_mut(&at).and_then(Value::as_object_mut), rule.as_object()) {
@@ -123,9 +147,21 @@ fn add_error_responses(doc: &mut Value) {
             {
                 form.insert("additionalProperties".into(), json!(false));
             }
+            // A write that takes `If-Match` can find the resource changed.
+            let conditional = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match" && p["in"] == "header"));
             let responses = &mut op["responses"];
             if !responses.is_object() {
                 *responses = json!({});
+            }
+            if conditional && responses.get("412").is_none() {
+                responses["412"] = json!({
+                    "description": "The resource changed since it was read: `If-Match` no longer names its `ETag`. \
+                        Read it again, then write.",
+                    "content": { "application/json; charset=utf-8": {
+                        "schema": { "$ref": "#/components/schemas/Error" } } }
+                });
             }
             for (status, description) in ERROR_STATUSES {
                 if responses.get(*status).is_none() {

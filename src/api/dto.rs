@@ -1,9 +1,10 @@
 //! The API's documented shapes, converted from the services' views.
 use super::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 
-use crate::db::entities::{api_token, item, organisation, user};
+use crate::db::entities::{api_token, organisation, user};
 use crate::domain::progress::Progress;
 use crate::services::assessment as a;
 
@@ -320,28 +321,6 @@ impl From<a::ItemDetail> for ItemDetail {
     }
 }
 
-#[derive(Object)]
-#[oai(rename_all = "snake_case")]
-pub struct ItemState {
-    pub id: i64,
-    pub status: String,
-    pub owner_id: Option<i64>,
-    pub due_date: Option<NaiveDate>,
-    pub status_changed_at: DateTime<Utc>,
-}
-
-impl From<item::Model> for ItemState {
-    fn from(i: item::Model) -> Self {
-        ItemState {
-            id: i.id,
-            status: i.status,
-            owner_id: i.owner_id,
-            due_date: i.due_date,
-            status_changed_at: i.status_changed_at,
-        }
-    }
-}
-
 #[derive(Enum, Clone, Copy)]
 #[oai(rename_all = "snake_case")]
 pub enum TransitionAction {
@@ -377,18 +356,14 @@ pub struct TransitionRequest {
     pub reason: Option<Text>,
 }
 
+/// Fields not named here are refused (400), so a misspelt field never passes as "no change".
 #[derive(Object)]
-#[oai(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case", deny_unknown_fields)]
 pub struct ItemPatch {
-    /// A member of the organisation; null clears the owner.
-    pub owner_id: Option<i64>,
-    /// YYYY-MM-DD; null clears it.
-    pub due_date: Option<NaiveDate>,
-    /// Set true to clear the owner (JSON null cannot be told apart from a missing field).
-    #[oai(default)]
-    pub clear_owner: bool,
-    #[oai(default)]
-    pub clear_due_date: bool,
+    /// A member of the organisation who works on items; `null` clears the owner, absent leaves it.
+    pub owner_id: MaybeUndefined<i64>,
+    /// YYYY-MM-DD; `null` clears it, absent leaves it.
+    pub due_date: MaybeUndefined<NaiveDate>,
 }
 
 #[derive(Object)]

@@ -1,12 +1,15 @@
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::types::multipart::Upload;
-use poem_openapi::{Multipart, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Multipart, OpenApi, Tags};
 use tokio::io::AsyncReadExt;
 
 use super::auth::ApiAuth;
 use super::dto::*;
+use super::page::{self, Cursor, Limit, Page};
+use crate::domain::revision::IfMatch;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::services::{accounts, assessment, evidence, members, organisations};
@@ -57,6 +60,34 @@ async fn evidence_as_read(
     Ok(found.ok_or(AppError::NotFound)?.into())
 }
 
+/// An item as `GET /items/{id}` answers it, with its entity tag.
+async fn item_as_read(
+    state: &AppState,
+    actor: &crate::domain::policy::Actor,
+    id: i64,
+    lang: &str,
+) -> poem::Result<ItemResponse> {
+    let d = assessment::item_detail(state, actor, id, lang).await?;
+    let etag = d.etag.clone();
+    Ok(ItemResponse::Ok(Json(d.into()), etag))
+}
+
+/// A PATCH field: absent leaves the value, `null` clears it, a value sets it.
+fn change<T: Clone>(field: &MaybeUndefined<T>) -> Option<Option<T>> {
+    match field {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v.clone())),
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ItemResponse {
+    /// The item; `ETag` names its state, for `If-Match` on a change.
+    #[oai(status = 200)]
+    Ok(Json<ItemDetail>, #[oai(header = "ETag")] String),
+}
+
 fn lang(q: &Option<String>) -> &'static str {
     normalise(q.as_deref())
 }
@@ -74,10 +105,17 @@ impl Api {
         Ok(Json(u.into()))
     }
 
-    /// Your API tokens (without their secrets).
+    /// Your API tokens (without their secrets), newest first.
     #[oai(path = "/tokens", method = "get", tag = "Tag::Account")]
-    async fn tokens(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<Token>> {
-        Ok(Json(accounts::list_api_tokens(&state, &auth.0).await?.into_iter().map(Into::into).collect()))
+    async fn tokens(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<Token>> {
+        let page = page::request("tokens", limit.0, cursor.0)?;
+        Ok(Json(Page::of(accounts::list_api_tokens(&state, &auth.0, &page).await?, Into::into)))
     }
 
     /// Creates a token; the answer holds its secret, which is shown only this once.
@@ -95,10 +133,17 @@ impl Api {
         Ok(Json(accounts::revoke_api_token(&state, &auth.0, id.0).await?.into()))
     }
 
-    /// The organisations you can see.
+    /// The organisations you can see, by name.
     #[oai(path = "/organisations", method = "get", tag = "Tag::Organisations")]
-    async fn organisations(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<Organisation>> {
-        Ok(Json(organisations::visible(&state, &auth.0).await?.into_iter().map(Into::into).collect()))
+    async fn organisations(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<Organisation>> {
+        let page = page::request("organisations", limit.0, cursor.0)?;
+        Ok(Json(Page::of(organisations::visible(&state, &auth.0, &page).await?, Into::into)))
     }
 
     /// Creates an organisation with all checklist items open (operators).
@@ -124,10 +169,18 @@ impl Api {
         Ok(Json(assessment::overview(&state, &auth.0, id.0, self::lang(&lang)).await?.into()))
     }
 
-    /// The organisation's members, with their status and last login.
+    /// The organisation's members by name, with their status and last login.
     #[oai(path = "/organisations/:id/members", method = "get", tag = "Tag::Organisations")]
-    async fn members(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Vec<Member>> {
-        Ok(Json(members::list(&state, &auth.0, id.0).await?.into_iter().map(Into::into).collect()))
+    async fn members(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<Member>> {
+        let page = page::request("members", limit.0, cursor.0)?;
+        Ok(Json(Page::of(members::list(&state, &auth.0, id.0, &page).await?, Into::into)))
     }
 
     /// Changes a member's role, or deactivates (`active: false`) or reactivates them. A
@@ -149,23 +202,21 @@ impl Api {
         };
         let change = members::Change { role, active: body.active };
         members::change(&state, &auth.0, id.0, user_id.0, change).await?;
-        let member = members::list(&state, &auth.0, id.0)
-            .await?
-            .into_iter()
-            .find(|m| m.id == user_id.0)
-            .ok_or(AppError::NotFound)?;
-        Ok(Json(member.into()))
+        Ok(Json(members::member(&state, &auth.0, id.0, user_id.0).await?.into()))
     }
 
-    /// Invitations not yet accepted or withdrawn (HR leads, operators).
+    /// Invitations not yet accepted or withdrawn, newest first (HR leads, operators).
     #[oai(path = "/organisations/:id/invitations", method = "get", tag = "Tag::Organisations")]
     async fn invitations(
         &self,
         state: Data<&AppState>,
         auth: ApiAuth,
         id: Path<i64>,
-    ) -> Result<Vec<PendingInvitation>> {
-        Ok(Json(members::pending_invitations(&state, &auth.0, id.0).await?.into_iter().map(Into::into).collect()))
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<PendingInvitation>> {
+        let page = page::request("invitations", limit.0, cursor.0)?;
+        Ok(Json(Page::of(members::pending_invitations(&state, &auth.0, id.0, &page).await?, Into::into)))
     }
 
     /// Sends an invitation again with a new link; the old link stops working.
@@ -180,12 +231,7 @@ impl Api {
     ) -> Result<PendingInvitation> {
         let new_id =
             members::resend_invitation(&state, &auth.0, Some(id.0), invitation_id.0, self::lang(&lang)).await?;
-        let inv = members::pending_invitations(&state, &auth.0, id.0)
-            .await?
-            .into_iter()
-            .find(|i| i.id == new_id)
-            .ok_or(AppError::NotFound)?;
-        Ok(Json(inv.into()))
+        Ok(Json(members::pending_invitation(&state, &auth.0, Some(id.0), new_id).await?.into()))
     }
 
     /// Withdraws an invitation: its link stops working.
@@ -326,28 +372,26 @@ impl Api {
     /// Advisors invited who have not signed up yet, with the organisations planned for them
     /// (operators).
     #[oai(path = "/advisors/invitations", method = "get", tag = "Tag::Organisations")]
-    async fn advisor_invitations(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<AdvisorInvitation>> {
-        let pending = members::pending_advisor_invitations(&state, &auth.0).await?;
-        let ids: Vec<i64> = pending.iter().map(|i| i.id).collect();
+    async fn advisor_invitations(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<AdvisorInvitation>> {
+        let page = page::request("advisor-invitations", limit.0, cursor.0)?;
+        let pending = members::pending_advisor_invitations(&state, &auth.0, &page).await?;
+        let ids: Vec<i64> = pending.rows.iter().map(|i| i.id).collect();
         let planned = organisations::planned_assignments(&state, &auth.0, &ids).await?;
-        Ok(Json(
-            pending
-                .into_iter()
-                .map(|i| AdvisorInvitation {
-                    organisation_ids: planned
-                        .iter()
-                        .filter(|p| p.invitation_id == i.id)
-                        .map(|p| p.organisation_id)
-                        .collect(),
-                    id: i.id,
-                    email: i.email,
-                    name: i.name,
-                    created_at: i.created_at,
-                    expires_at: i.expires_at,
-                    expired: i.expired,
-                })
-                .collect(),
-        ))
+        Ok(Json(Page::of(pending, |i| AdvisorInvitation {
+            organisation_ids: planned.iter().filter(|p| p.invitation_id == i.id).map(|p| p.organisation_id).collect(),
+            id: i.id,
+            email: i.email,
+            name: i.name,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+            expired: i.expired,
+        })))
     }
 
     /// Sends an advisor's invitation again with a new link (operators); the old link stops working.
@@ -360,11 +404,7 @@ impl Api {
         lang: Query<Option<String>>,
     ) -> Result<Invitation> {
         let new_id = members::resend_invitation(&state, &auth.0, None, invitation_id.0, self::lang(&lang)).await?;
-        let inv = members::pending_advisor_invitations(&state, &auth.0)
-            .await?
-            .into_iter()
-            .find(|i| i.id == new_id)
-            .ok_or(AppError::NotFound)?;
+        let inv = members::pending_invitation(&state, &auth.0, None, new_id).await?;
         Ok(Json(Invitation {
             id: inv.id,
             email: inv.email,
@@ -385,10 +425,17 @@ impl Api {
         Ok(members::withdraw_invitation(&state, &auth.0, None, invitation_id.0).await?)
     }
 
-    /// All advisors (operators).
+    /// All advisors, by name (operators).
     #[oai(path = "/advisors", method = "get", tag = "Tag::Organisations")]
-    async fn advisors(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<UserInfo>> {
-        Ok(Json(organisations::advisors(&state, &auth.0).await?.into_iter().map(Into::into).collect()))
+    async fn advisors(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<UserInfo>> {
+        let page = page::request("advisors", limit.0, cursor.0)?;
+        Ok(Json(Page::of(organisations::advisors(&state, &auth.0, &page).await?, Into::into)))
     }
 
     /// Invites an advisor by e-mail (operators).
@@ -431,7 +478,9 @@ impl Api {
         Ok(Json(assessment::worksheet(&state, &auth.0, id.0, &key.0, self::lang(&lang)).await?.into()))
     }
 
-    /// An item with its evidence, comments, history and the steps open to you.
+    /// An item with its evidence, comments, history and the steps open to you. The `ETag`
+    /// header names the item's state (status, owner, due date): send it back as `If-Match` on a
+    /// change, and the change is refused with 412 if someone else changed the item meanwhile.
     #[oai(path = "/items/:id", method = "get")]
     async fn item(
         &self,
@@ -439,11 +488,12 @@ impl Api {
         auth: ApiAuth,
         id: Path<i64>,
         lang: Query<Option<String>>,
-    ) -> Result<ItemDetail> {
-        Ok(Json(assessment::item_detail(&state, &auth.0, id.0, self::lang(&lang)).await?.into()))
+    ) -> poem::Result<ItemResponse> {
+        item_as_read(&state, &auth.0, id.0, self::lang(&lang)).await
     }
 
-    /// Sets the item's owner or due date.
+    /// Sets the item's owner or due date: a field left out stays as it is, `null` clears it.
+    /// Answers with the item as `GET /items/{id}` shows it.
     #[oai(path = "/items/:id", method = "patch")]
     async fn patch_item(
         &self,
@@ -451,15 +501,20 @@ impl Api {
         auth: ApiAuth,
         id: Path<i64>,
         body: Json<ItemPatch>,
-    ) -> Result<ItemState> {
-        let owner = if body.clear_owner { Some(None) } else { body.owner_id.map(Some) };
-        let due = if body.clear_due_date { Some(None) } else { body.due_date.map(Some) };
-        let update = assessment::ItemUpdate { owner_id: owner, due_date: due };
-        Ok(Json(assessment::update_item(&state, &auth.0, id.0, update).await?.into()))
+        /// The item's `ETag` as you read it: the change is made only if it still is.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        lang: Query<Option<String>>,
+    ) -> poem::Result<ItemResponse> {
+        let update = assessment::ItemUpdate { owner_id: change(&body.owner_id), due_date: change(&body.due_date) };
+        let expect = if_match.0.as_deref().map(IfMatch::parse);
+        assessment::update_item(&state, &auth.0, id.0, update, expect.as_ref()).await?;
+        item_as_read(&state, &auth.0, id.0, self::lang(&lang)).await
     }
 
     /// Takes a workflow step: start, submit, withdraw, propose_not_applicable (HR lead);
-    /// accept, request_changes (advisor); reopen (HR lead). Illegal steps answer 409.
+    /// accept, request_changes (advisor); reopen (HR lead). Illegal steps answer 409. Answers
+    /// with the item as `GET /items/{id}` shows it.
     #[oai(path = "/items/:id/transitions", method = "post")]
     async fn transition(
         &self,
@@ -467,11 +522,15 @@ impl Api {
         auth: ApiAuth,
         id: Path<i64>,
         body: Json<TransitionRequest>,
-    ) -> Result<ItemState> {
-        let row =
-            assessment::transition(&state, &auth.0, id.0, body.action.into(), body.reason.as_ref().map(|r| r.as_str()))
-                .await?;
-        Ok(Json(row.into()))
+        /// The item's `ETag` as you read it: the step is taken only if it still is.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        lang: Query<Option<String>>,
+    ) -> poem::Result<ItemResponse> {
+        let expect = if_match.0.as_deref().map(IfMatch::parse);
+        let reason = body.reason.as_ref().map(|r| r.as_str());
+        assessment::transition(&state, &auth.0, id.0, body.action.into(), reason, expect.as_ref()).await?;
+        item_as_read(&state, &auth.0, id.0, self::lang(&lang)).await
     }
 
     /// Adds a comment.
@@ -564,9 +623,10 @@ impl Api {
         state: Data<&AppState>,
         auth: ApiAuth,
         lang: Query<Option<String>>,
-    ) -> Result<Vec<QueueEntry>> {
-        Ok(Json(
-            assessment::review_queue(&state, &auth.0, self::lang(&lang)).await?.into_iter().map(Into::into).collect(),
-        ))
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<QueueEntry>> {
+        let page = page::request("review-queue", limit.0, cursor.0)?;
+        Ok(Json(Page::of(assessment::review_queue(&state, &auth.0, self::lang(&lang), &page).await?, Into::into)))
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 pub mod contract;
 mod dto;
 mod handlers;
+mod page;
 mod passport;
 mod recognition;
 mod text;

@@ -8,12 +8,14 @@
 use super::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
-use poem_openapi::{Object, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use super::auth::ApiAuth;
+use super::page::{self, Cursor, Limit, Page};
 use crate::domain::passport::{self as rules, Arrangement, Content, Count};
+use crate::domain::revision::IfMatch;
 use crate::services::passport::{self as svc, Channel, ImportSource};
 use crate::state::AppState;
 use crate::web::i18n::normalise;
@@ -27,6 +29,24 @@ enum Tag {
 }
 
 pub struct PassportApi;
+
+impl From<svc::Line> for LineDto {
+    fn from(l: svc::Line) -> Self {
+        LineDto {
+            user: PersonDto { id: l.user.id, name: l.user.name },
+            role: l.role,
+            manager: l.manager.map(|m| PersonDto { id: m.id, name: m.name }),
+            department: l.department,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum PassportResponse {
+    /// The passport; `ETag` names its state, for `If-Match` on a change.
+    #[oai(status = 200)]
+    Ok(Json<Passport>, #[oai(header = "ETag")] String),
+}
 
 /// The caller's consent to being recorded as a carer.
 #[derive(Object)]
@@ -417,24 +437,26 @@ impl PassportApi {
         Ok(svc::withdraw_consent(&state, &auth.0).await?)
     }
 
-    /// The passports you may read (yours, your team's, HR copies), without content.
+    /// The passports you may read (yours, your team's, HR copies), without content, by the
+    /// carer's name.
     #[oai(path = "/passports", method = "get")]
-    async fn list(&self, state: Data<&AppState>, auth: ApiAuth) -> Result<Vec<PassportSummary>> {
-        Ok(Json(
-            svc::list_readable(&state, &auth.0)
-                .await?
-                .into_iter()
-                .map(|s| PassportSummary {
-                    id: s.id,
-                    carer: PersonDto { id: s.carer.id, name: s.carer.name },
-                    side: s.side.as_str().into(),
-                    version: s.version,
-                    state: state_str(s.state),
-                    review_date: s.review_date,
-                    review_due: s.review_due,
-                })
-                .collect(),
-        ))
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<PassportSummary>> {
+        let page = page::request("passports", limit.0, cursor.0)?;
+        Ok(Json(Page::of(svc::list_readable(&state, &auth.0, &page).await?, |s| PassportSummary {
+            id: s.id,
+            carer: PersonDto { id: s.carer.id, name: s.carer.name },
+            side: s.side.as_str().into(),
+            version: s.version,
+            state: state_str(s.state),
+            review_date: s.review_date,
+            review_due: s.review_due,
+        })))
     }
 
     /// Starts a passport (a draft until carer and manager both confirm).
@@ -459,13 +481,18 @@ impl PassportApi {
         Ok(Json(Created { id: svc::import(&state, &auth.0, source).await? }))
     }
 
-    /// One passport at its current version (the read is logged).
+    /// One passport at its current version (the read is logged). The `ETag` header names this
+    /// state: send it as `If-Match` when changing the passport, so a change made meanwhile by the
+    /// other side is not overwritten unseen (412).
     #[oai(path = "/passports/:id", method = "get")]
-    async fn get(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Passport> {
-        Ok(Json(svc::view(&state, &auth.0, id.0, None, Channel::Api).await?.into()))
+    async fn get(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<PassportResponse> {
+        let v = svc::view(&state, &auth.0, id.0, None, Channel::Api).await?;
+        let etag = v.etag.clone();
+        Ok(PassportResponse::Ok(Json(v.into()), etag))
     }
 
-    /// Changes the passport: a new version that both confirm again (carer or manager).
+    /// Changes the passport: a new version that both confirm again (carer or manager). Answers
+    /// with the passport as `GET /passports/{id}` shows it.
     #[oai(path = "/passports/:id", method = "put")]
     async fn update(
         &self,
@@ -473,8 +500,15 @@ impl PassportApi {
         auth: ApiAuth,
         id: Path<i64>,
         body: Json<PassportContent>,
-    ) -> Result<VersionCreated> {
-        Ok(Json(VersionCreated { version: svc::update(&state, &auth.0, id.0, body.0.into_draft()).await? }))
+        /// The passport's `ETag` as you read it: the change is made only if it still is.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> poem::Result<PassportResponse> {
+        let expect = if_match.0.as_deref().map(IfMatch::parse);
+        svc::update(&state, &auth.0, id.0, body.0.into_draft(), expect.as_ref()).await?;
+        let v = svc::as_written(&state, &auth.0, id.0).await?;
+        let etag = v.etag.clone();
+        Ok(PassportResponse::Ok(Json(v.into()), etag))
     }
 
     /// An earlier version (the read is logged).
@@ -513,16 +547,24 @@ impl PassportApi {
         Ok(Json(VersionCreated { version: svc::review(&state, &auth.0, id.0, body.next_review).await? }))
     }
 
-    /// Who read your passport, when (the carer only).
+    /// Who read your passport, when, newest first (the carer only).
     #[oai(path = "/passports/:id/access-log", method = "get")]
-    async fn access_log(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Vec<AccessEntry>> {
-        Ok(Json(
-            svc::access_log(&state, &auth.0, id.0)
-                .await?
-                .into_iter()
-                .map(|e| AccessEntry { reader: e.reader, side: e.side, action: e.action, channel: e.channel, at: e.at })
-                .collect(),
-        ))
+    async fn access_log(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<AccessEntry>> {
+        let page = page::request("access-log", limit.0, cursor.0)?;
+        Ok(Json(Page::of(svc::access_log(&state, &auth.0, id.0, &page).await?, |e| AccessEntry {
+            reader: e.reader,
+            side: e.side,
+            action: e.action,
+            channel: e.channel,
+            at: e.at,
+        })))
     }
 
     /// The passport as a PDF (logged).
@@ -564,21 +606,18 @@ impl PassportApi {
         Ok(Json(svc::figures(&state, &auth.0, id.0).await?.into()))
     }
 
-    /// Everyone's manager and department (HR leads).
+    /// Everyone's manager and department, by name (HR leads).
     #[oai(path = "/organisations/:id/reporting-lines", method = "get")]
-    async fn lines(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> Result<Vec<LineDto>> {
-        Ok(Json(
-            svc::reporting_lines(&state, &auth.0, id.0)
-                .await?
-                .into_iter()
-                .map(|l| LineDto {
-                    user: PersonDto { id: l.user.id, name: l.user.name },
-                    role: l.role,
-                    manager: l.manager.map(|m| PersonDto { id: m.id, name: m.name }),
-                    department: l.department,
-                })
-                .collect(),
-        ))
+    async fn lines(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> Result<Page<LineDto>> {
+        let page = page::request("reporting-lines", limit.0, cursor.0)?;
+        Ok(Json(Page::of(svc::reporting_lines(&state, &auth.0, id.0, &page).await?, Into::into)))
     }
 
     /// Sets someone's manager and department (HR leads). A carer's passport moves to the new
@@ -591,9 +630,10 @@ impl PassportApi {
         id: Path<i64>,
         user_id: Path<i64>,
         body: Json<ReportingLine>,
-    ) -> poem::Result<()> {
+    ) -> Result<LineDto> {
         let ReportingLine { manager_id, department } = body.0;
-        Ok(svc::set_reporting_line(&state, &auth.0, id.0, user_id.0, manager_id, department.map(String::from)).await?)
+        svc::set_reporting_line(&state, &auth.0, id.0, user_id.0, manager_id, department.map(String::from)).await?;
+        Ok(Json(svc::reporting_line(&state, &auth.0, id.0, user_id.0).await?.into()))
     }
 
     /// A manager leaves: everyone they managed, passports included, moves to the successor.

@@ -8,6 +8,7 @@ use poem_openapi::{Enum, Object, OpenApi, Tags};
 
 use super::auth::ApiAuth;
 use super::dto::{ChecklistProgress, Organisation, ProgressInfo, UserRef};
+use super::page::{self, Cursor, Limit, Page};
 use crate::domain::recognition::Gap;
 use crate::error::AppError;
 use crate::services::{certificate, dashboard, recognition as svc};
@@ -481,30 +482,29 @@ impl RecognitionApi {
         q: Query<Option<String>>,
         waiting: Query<Option<bool>>,
         expiring: Query<Option<bool>>,
-    ) -> poem::Result<Json<Vec<PortfolioRow>>> {
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> poem::Result<Json<Page<PortfolioRow>>> {
         let query =
             dashboard::PortfolioQuery { sort: sort.0, desc: desc.0, q: q.0, waiting: waiting.0, expiring: expiring.0 };
-        let rows = dashboard::portfolio(&state, &auth.0, "nl", &query).await?;
-        Ok(Json(
-            rows.into_iter()
-                .map(|r| PortfolioRow {
-                    organisation_id: r.organisation_id,
-                    name: r.name,
-                    pillars: r
-                        .pillars
-                        .into_iter()
-                        .map(|p| PillarCell { key: p.key, percent: p.percent, complete: p.complete })
-                        .collect(),
-                    percent: r.percent,
-                    waiting: r.waiting as u64,
-                    oldest_waiting_days: r.oldest_waiting_days,
-                    application_pending: r.application_pending,
-                    standing: r.standing.map(Into::into),
-                    valid_until: r.valid_until,
-                    expiring_soon: r.expiring_soon,
-                })
+        let page = page::request(&query.list(), limit.0, cursor.0)?;
+        let rows = dashboard::portfolio(&state, &auth.0, "nl", &query, &page).await?;
+        Ok(Json(Page::of(rows, |r| PortfolioRow {
+            organisation_id: r.organisation_id,
+            name: r.name,
+            pillars: r
+                .pillars
+                .into_iter()
+                .map(|p| PillarCell { key: p.key, percent: p.percent, complete: p.complete })
                 .collect(),
-        ))
+            percent: r.percent,
+            waiting: r.waiting as u64,
+            oldest_waiting_days: r.oldest_waiting_days,
+            application_pending: r.application_pending,
+            standing: r.standing.map(Into::into),
+            valid_until: r.valid_until,
+            expiring_soon: r.expiring_soon,
+        })))
     }
 
     /// Organisations and advisors with their workload (operators).

@@ -2,5 +2,6 @@
 pub mod backup;
 pub mod connect;
 pub mod entities;
+pub mod page;
 
 pub use connect::{connect, migrate, write_txn};

@@ -2,17 +2,17 @@
 //! Sessions live in the database (only a hash of the cookie's token), so any instance can serve
 //! any request.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::audit::{self, Entry};
 use super::crypto::{dummy_password_hash, hash_token, random_token};
 use crate::db::entities::{
     advisor_assignment, api_token, invitation_assignment, one_time_token, organisation, session, user,
 };
+use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
 use crate::domain::email::EmailAddress;
+use crate::domain::page::{Order, Page, PageRequest};
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult, FieldError, OnUnique};
@@ -575,12 +575,10 @@ pub async fn create_api_token(state: &AppState, actor: &Actor, name: &str) -> Ap
     Ok((row, token))
 }
 
-pub async fn list_api_tokens(state: &AppState, actor: &Actor) -> AppResult<Vec<api_token::Model>> {
-    Ok(api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(actor.user_id))
-        .order_by_desc(api_token::Column::Id)
-        .all(&state.db)
-        .await?)
+/// The user's tokens, newest first.
+pub async fn list_api_tokens(state: &AppState, actor: &Actor, page: &PageRequest) -> AppResult<Page<api_token::Model>> {
+    let q = api_token::Entity::find().filter(api_token::Column::UserId.eq(actor.user_id));
+    keyset::fetch(&state.db, q, page, Keyset::by_id(api_token::Column::Id, Order::Desc), |t| vec![t.id.into()]).await
 }
 
 /// Only one's own tokens can be revoked; someone else's id is "not found".

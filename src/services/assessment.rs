@@ -12,10 +12,13 @@ use serde::Serialize;
 
 use super::audit::{self, Entry};
 use crate::db::entities::{comment, evidence, item, item_opening, item_transition, organisation, user};
+use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
 use crate::domain::checklist::{Checklist, ChecklistItem, Checklists, Kind};
+use crate::domain::page::{Order, Page, PageRequest};
 use crate::domain::policy::{Actor, Permission};
 use crate::domain::progress::Progress;
+use crate::domain::revision::{self, IfMatch};
 use crate::domain::role::Role;
 use crate::domain::workflow::{self, Action, ItemFacts, ItemStatus, Side, TransitionError};
 use crate::error::{AppError, AppResult, FieldError};
@@ -415,6 +418,8 @@ pub struct ItemDetail {
     pub may_review: bool,
     pub may_comment: bool,
     pub members: Vec<UserRef>,
+    /// The item's entity tag (`item_etag`), for a write that must not overwrite another's.
+    pub etag: String,
 }
 
 /// The item, if this user may do `permission` on it; someone else's item is "not found".
@@ -517,6 +522,7 @@ pub async fn item_detail(state: &AppState, actor: &Actor, item_id: i64, lang: &s
         None => return Err(AppError::NotFound),
     };
     Ok(ItemDetail {
+        etag: item_etag(&row),
         item: item_row(&row, def, &users, current.len() as u64, today, lang),
         guidance: def.map(|d| d.guidance.get(lang).to_string()).unwrap_or_default(),
         evidence_hint: def.map(|d| d.evidence.get(lang).to_string()).unwrap_or_default(),
@@ -554,12 +560,15 @@ pub async fn item_detail(state: &AppState, actor: &Actor, item_id: i64, lang: &s
 
 /// Moves an item: checks the side, the workflow and the item's current state, stores the new
 /// status only if nobody moved it in between, and appends the history.
+/// Takes a workflow step on an item; with `expect`, only while the item is still in the state
+/// the client read (its `item_etag`).
 pub async fn transition(
     state: &AppState,
     actor: &Actor,
     item_id: i64,
     action: Action,
     reason: Option<&str>,
+    expect: Option<&IfMatch>,
 ) -> AppResult<item::Model> {
     let permission = match action.side() {
         Side::Organisation => Permission::WorkItems,
@@ -571,8 +580,9 @@ pub async fn transition(
             return Err(AppError::Forbidden);
         }
     };
-    let row = load_item(state, actor, item_id, permission).await?;
+    load_item(state, actor, item_id, permission).await?;
     let txn = write_txn(&state.db).await?;
+    let row = current_item(&txn, item_id, expect).await?;
     let evidence_count = current_evidence_count(&txn, row.id).await? as usize;
     let from = status_of(&row);
     let to = workflow::transition(ItemFacts { status: from, evidence_count }, action, reason)?;
@@ -597,6 +607,24 @@ pub async fn transition(
 }
 
 /// Writes a status change if the item still has `from`, and its history line.
+/// The item's entity tag: what a client saw when it read the item's state (status, owner, due
+/// date). Evidence and comments are added beside it and do not change it.
+pub fn item_etag(row: &item::Model) -> String {
+    let owner = row.owner_id.map(|o| o.to_string()).unwrap_or_default();
+    let due = row.due_date.map(|d| d.to_string()).unwrap_or_default();
+    revision::etag(&[&row.id.to_string(), &row.status, &owner, &due, &row.status_changed_at.to_rfc3339()])
+}
+
+/// The item as it is inside a write transaction (locked on PostgreSQL; SQLite's write
+/// transaction already excludes other writers), refused when it is no longer what the client read.
+async fn current_item(txn: &impl ConnectionTrait, id: i64, expect: Option<&IfMatch>) -> AppResult<item::Model> {
+    let row = item::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(AppError::NotFound)?;
+    if !revision::holds(expect, &item_etag(&row)) {
+        return Err(AppError::PreconditionFailed);
+    }
+    Ok(row)
+}
+
 pub async fn apply_transition(
     db: &impl ConnectionTrait,
     row: &item::Model,
@@ -688,7 +716,15 @@ pub struct ItemUpdate {
     pub due_date: Option<Option<NaiveDate>>,
 }
 
-pub async fn update_item(state: &AppState, actor: &Actor, item_id: i64, update: ItemUpdate) -> AppResult<item::Model> {
+/// Sets an item's owner or due date; with `expect`, only while the item is still in the state the
+/// client read.
+pub async fn update_item(
+    state: &AppState,
+    actor: &Actor,
+    item_id: i64,
+    update: ItemUpdate,
+    expect: Option<&IfMatch>,
+) -> AppResult<item::Model> {
     let row = load_item(state, actor, item_id, Permission::WorkItems).await?;
     if let Some(Some(owner)) = update.owner_id {
         let ok = user::Entity::find_by_id(owner).one(&state.db).await?.is_some_and(|u| {
@@ -700,6 +736,10 @@ pub async fn update_item(state: &AppState, actor: &Actor, item_id: i64, update: 
     }
     let now = state.now();
     let txn = write_txn(&state.db).await?;
+    let row = current_item(&txn, item_id, expect).await?;
+    if update.owner_id.is_none() && update.due_date.is_none() {
+        return Ok(row); // nothing asked, nothing written
+    }
     let mut am: item::ActiveModel = row.clone().into();
     let mut changes = vec![];
     if let Some(owner) = update.owner_id {
@@ -799,39 +839,45 @@ pub async fn next_in_queue(state: &AppState, actor: &Actor, after: i64) -> AppRe
 }
 
 /// What waits for this advisor, oldest first, across their organisations.
-pub async fn review_queue(state: &AppState, actor: &Actor, lang: &str) -> AppResult<Vec<QueueEntry>> {
+pub async fn review_queue(
+    state: &AppState,
+    actor: &Actor,
+    lang: &str,
+    page: &PageRequest,
+) -> AppResult<Page<QueueEntry>> {
     actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
-    let rows = waiting_for(actor).all(&state.db).await?;
-    let opened = openings(&state.db, actor.user_id, rows.iter().map(|r| r.id)).await?;
+    let oldest_first = Keyset::by(item::Column::StatusChangedAt, item::Column::Id, Order::Asc);
+    let rows = keyset::fetch(&state.db, waiting_for(actor), page, oldest_first, |r| {
+        vec![r.status_changed_at.into(), r.id.into()]
+    })
+    .await?;
+    let opened = openings(&state.db, actor.user_id, rows.rows.iter().map(|r| r.id)).await?;
     let orgs: HashMap<i64, String> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.organisation_id).collect::<HashSet<_>>()))
+        .filter(organisation::Column::Id.is_in(rows.rows.iter().map(|r| r.organisation_id).collect::<HashSet<_>>()))
         .all(&state.db)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
     let now = state.now();
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let list = state.checklists.get(&r.checklist_key);
-            QueueEntry {
-                item_id: r.id,
-                organisation_id: r.organisation_id,
-                organisation: orgs.get(&r.organisation_id).cloned().unwrap_or_default(),
-                checklist_key: r.checklist_key.clone(),
-                checklist: list.map(|l| l.title.get(lang).to_string()).unwrap_or_default(),
-                text: list
-                    .and_then(|l| l.item(&r.item_key))
-                    .map(|d| d.text.get(lang).to_string())
-                    .unwrap_or_else(|| r.item_key.clone()),
-                status: status_of(r).as_str(),
-                waiting_since: r.status_changed_at,
-                waiting_days: (now - r.status_changed_at).num_days(),
-                opened: opened.get(&r.id).is_some_and(|at| *at >= r.status_changed_at),
-            }
-        })
-        .collect())
+    Ok(rows.map(|r| {
+        let list = state.checklists.get(&r.checklist_key);
+        QueueEntry {
+            item_id: r.id,
+            organisation_id: r.organisation_id,
+            organisation: orgs.get(&r.organisation_id).cloned().unwrap_or_default(),
+            checklist_key: r.checklist_key.clone(),
+            checklist: list.map(|l| l.title.get(lang).to_string()).unwrap_or_default(),
+            text: list
+                .and_then(|l| l.item(&r.item_key))
+                .map(|d| d.text.get(lang).to_string())
+                .unwrap_or_else(|| r.item_key.clone()),
+            status: status_of(&r).as_str(),
+            waiting_since: r.status_changed_at,
+            waiting_days: (now - r.status_changed_at).num_days(),
+            opened: opened.get(&r.id).is_some_and(|at| *at >= r.status_changed_at),
+        }
+    }))
 }
 
 /// When this user last opened each of these items.
@@ -890,7 +936,7 @@ pub async fn accept_opened(state: &AppState, actor: &Actor, ids: &[i64]) -> AppR
         return Err(AppError::invalid("item", "open_before_accepting"));
     }
     for r in &rows {
-        transition(state, actor, r.id, Action::Accept, None).await?;
+        transition(state, actor, r.id, Action::Accept, None, None).await?;
     }
     Ok(rows.len())
 }

@@ -80,6 +80,9 @@ fn rule_error_code(e: &RuleError) -> &'static str {
     }
 }
 
+/// How many active attention moments an organisation keeps at most.
+pub const MAX_MOMENTS: u64 = 100;
+
 pub async fn add_moment(state: &AppState, actor: &Actor, org: i64, m: NewMoment) -> AppResult<attention_moment::Model> {
     actor.may(Permission::ManageAttention, org)?;
     let mut errors = vec![];
@@ -104,6 +107,15 @@ pub async fn add_moment(state: &AppState, actor: &Actor, org: i64, m: NewMoment)
     }
     let now = state.now();
     let txn = write_txn(&state.db).await?;
+    // The organisation's own moments are one list on one page: bounded here, not paged.
+    let active = attention_moment::Entity::find()
+        .filter(attention_moment::Column::OrganisationId.eq(org))
+        .filter(attention_moment::Column::Active.eq(true))
+        .count(&txn)
+        .await?;
+    if active >= MAX_MOMENTS {
+        return Err(AppError::invalid("title", "too_many_moments"));
+    }
     let row = attention_moment::ActiveModel {
         organisation_id: Set(org),
         title: Set(title.into()),

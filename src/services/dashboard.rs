@@ -3,7 +3,7 @@
 //! however many organisations or items there are (no query per row).
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -13,6 +13,7 @@ use super::recognition::{self, RecognitionView, lapsed_items, latest_by_org, sta
 use crate::db::entities::{advisor_assignment, evidence, item, organisation, recognition_application, user};
 use crate::domain::chart::{Chart, progress_line};
 use crate::domain::checklist::{Checklists, Kind, PILLARS};
+use crate::domain::page::{Order, Page, PageRequest, Part};
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::progress::Progress;
 use crate::domain::recognition::{RENEWAL_WINDOW_DAYS, Standing};
@@ -253,6 +254,24 @@ pub struct PortfolioQuery {
     pub expiring: Option<bool>,
 }
 
+impl PortfolioQuery {
+    /// The sort asked for (by name when unknown).
+    pub fn sort_key(&self) -> &'static str {
+        match self.sort.as_deref() {
+            Some("progress") => "progress",
+            Some("waiting") => "waiting",
+            Some("oldest") => "oldest",
+            Some("expiry") => "expiry",
+            _ => "name",
+        }
+    }
+
+    /// The list a cursor belongs to: one per sort and direction.
+    pub fn list(&self) -> String {
+        format!("portfolio:{}:{}", self.sort_key(), if self.desc.unwrap_or(false) { "desc" } else { "asc" })
+    }
+}
+
 /// Items per (organisation, checklist, status), counting only items in the current checklists.
 async fn status_counts(
     db: &impl ConnectionTrait,
@@ -304,7 +323,8 @@ pub async fn portfolio(
     actor: &Actor,
     lang: &str,
     q: &PortfolioQuery,
-) -> AppResult<Vec<PortfolioRow>> {
+    page: &PageRequest,
+) -> AppResult<Page<PortfolioRow>> {
     actor.may_globally(GlobalPermission::ViewPortfolio)?;
     let now = state.now();
     let today = now.date_naive();
@@ -335,7 +355,7 @@ pub async fn portfolio(
     let recs = latest_by_org(&state.db, &ids).await?;
     let lapsed = lapsed_items(&state.db, &ids, today).await?;
     let name_filter = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let mut rows: Vec<PortfolioRow> = orgs
+    let rows: Vec<PortfolioRow> = orgs
         .into_iter()
         .filter(|o| name_filter.as_ref().is_none_or(|f| o.name.to_lowercase().contains(f)))
         .map(|o| {
@@ -375,17 +395,18 @@ pub async fn portfolio(
         .filter(|r| !q.waiting.unwrap_or(false) || r.waiting > 0 || r.application_pending)
         .filter(|r| !q.expiring.unwrap_or(false) || r.expiring_soon)
         .collect();
-    match q.sort.as_deref().unwrap_or("name") {
-        "progress" => rows.sort_by_key(|r| r.percent),
-        "waiting" => rows.sort_by_key(|r| r.waiting),
-        "oldest" => rows.sort_by_key(|r| r.oldest_waiting_days.unwrap_or(-1)),
-        "expiry" => rows.sort_by_key(|r| r.valid_until.unwrap_or(NaiveDate::MAX)),
-        _ => rows.sort_by_key(|r| r.name.to_lowercase()),
-    }
-    if q.desc.unwrap_or(false) {
-        rows.reverse();
-    }
-    Ok(rows)
+    let order = if q.desc.unwrap_or(false) { Order::Desc } else { Order::Asc };
+    let sort = q.sort_key();
+    Ok(crate::domain::page::slice(rows, page, order, |r| {
+        let first: Part = match sort {
+            "progress" => i64::from(r.percent).into(),
+            "waiting" => (r.waiting as i64).into(),
+            "oldest" => r.oldest_waiting_days.unwrap_or(-1).into(),
+            "expiry" => i64::from(r.valid_until.unwrap_or(NaiveDate::MAX).num_days_from_ce()).into(),
+            _ => Part::Null,
+        };
+        vec![first, r.name.to_lowercase().as_str().into(), r.organisation_id.into()]
+    }))
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,17 +3,16 @@
 //! reactivation. Every change is audited; an organisation always keeps an active HR lead.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::Serialize;
 
 use super::accounts::{self, NewInvitation, Purpose};
 use super::audit::{self, Entry};
 use crate::db::entities::{api_token, invitation_assignment, item, one_time_token, reporting_line, session, user};
+use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
 use crate::domain::membership::{MemberStatus, Standing, keeps_an_hr_lead};
+use crate::domain::page::{Order, Page, PageRequest};
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -43,47 +42,97 @@ pub struct PendingInvitation {
 }
 
 /// The members of an organisation with their status (pending invitations are listed apart).
-pub async fn list(state: &AppState, actor: &Actor, org: i64) -> AppResult<Vec<Member>> {
+pub async fn list(state: &AppState, actor: &Actor, org: i64, page: &PageRequest) -> AppResult<Page<Member>> {
     actor.may(Permission::ViewMembers, org)?;
-    let users = user::Entity::find()
-        .filter(user::Column::OrganisationId.eq(org))
-        .order_by_asc(user::Column::Name)
-        .order_by_asc(user::Column::Id)
-        .all(&state.db)
-        .await?;
+    let q = user::Entity::find().filter(user::Column::OrganisationId.eq(org));
+    let by_name = Keyset::by(user::Column::Name, user::Column::Id, Order::Asc);
+    let users = keyset::fetch(&state.db, q, page, by_name, |u| vec![u.name.as_str().into(), u.id.into()]).await?;
     let unfinished = item::Entity::find()
         .filter(item::Column::OrganisationId.eq(org))
-        .filter(item::Column::OwnerId.is_not_null())
+        .filter(item::Column::OwnerId.is_in(users.rows.iter().map(|u| u.id).collect::<Vec<_>>()))
         .filter(item::Column::Status.is_not_in(["accepted", "not_applicable"]))
         .all(&state.db)
         .await?;
-    Ok(users
-        .into_iter()
-        .map(|u| Member {
-            open_items: unfinished.iter().filter(|i| i.owner_id == Some(u.id)).count() as u64,
-            status: match (u.erased_at, u.active) {
-                (Some(_), _) => MemberStatus::Erased,
-                (None, true) => MemberStatus::Active,
-                (None, false) => MemberStatus::Deactivated,
-            },
-            id: u.id,
-            // An erased member's placeholder address is nobody's: shown as nothing.
-            email: if u.erased_at.is_some() { String::new() } else { u.email },
-            name: u.name,
-            role: u.role,
-            last_login_at: u.last_login_at,
-        })
-        .collect())
+    Ok(users.map(|u| {
+        let open = unfinished.iter().filter(|i| i.owner_id == Some(u.id)).count();
+        member_of(u, open)
+    }))
+}
+
+/// One member of the organisation, as the list shows them.
+pub async fn member(state: &AppState, actor: &Actor, org: i64, user_id: i64) -> AppResult<Member> {
+    actor.may(Permission::ViewMembers, org)?;
+    let u = user::Entity::find_by_id(user_id)
+        .filter(user::Column::OrganisationId.eq(org))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let open = item::Entity::find()
+        .filter(item::Column::OrganisationId.eq(org))
+        .filter(item::Column::OwnerId.eq(user_id))
+        .filter(item::Column::Status.is_not_in(["accepted", "not_applicable"]))
+        .count(&state.db)
+        .await?;
+    Ok(member_of(u, open as usize))
+}
+
+fn member_of(u: user::Model, open_items: usize) -> Member {
+    Member {
+        open_items: open_items as u64,
+        status: match (u.erased_at, u.active) {
+            (Some(_), _) => MemberStatus::Erased,
+            (None, true) => MemberStatus::Active,
+            (None, false) => MemberStatus::Deactivated,
+        },
+        id: u.id,
+        // An erased member's placeholder address is nobody's: shown as nothing.
+        email: if u.erased_at.is_some() { String::new() } else { u.email },
+        name: u.name,
+        role: u.role,
+        last_login_at: u.last_login_at,
+    }
 }
 
 /// Invitations not yet accepted nor withdrawn, newest first; expired ones can be sent again.
-pub async fn pending_invitations(state: &AppState, actor: &Actor, org: i64) -> AppResult<Vec<PendingInvitation>> {
-    pending_in(state, actor, Some(org)).await
+pub async fn pending_invitations(
+    state: &AppState,
+    actor: &Actor,
+    org: i64,
+    page: &PageRequest,
+) -> AppResult<Page<PendingInvitation>> {
+    pending_in(state, actor, Some(org), page).await
 }
 
-/// Advisors invited by the operator who have not accepted yet.
-pub async fn pending_advisor_invitations(state: &AppState, actor: &Actor) -> AppResult<Vec<PendingInvitation>> {
-    pending_in(state, actor, None).await
+/// Advisors invited by the operator who have not accepted yet, newest first.
+pub async fn pending_advisor_invitations(
+    state: &AppState,
+    actor: &Actor,
+    page: &PageRequest,
+) -> AppResult<Page<PendingInvitation>> {
+    pending_in(state, actor, None, page).await
+}
+
+/// One pending invitation of the organisation (`None`: of an advisor), as the lists show it.
+pub async fn pending_invitation(
+    state: &AppState,
+    actor: &Actor,
+    org: Option<i64>,
+    id: i64,
+) -> AppResult<PendingInvitation> {
+    may_handle(actor, org)?;
+    Ok(pending_view(pending(&state.db, org, id).await?, state.now()))
+}
+
+fn pending_view(t: one_time_token::Model, now: DateTime<Utc>) -> PendingInvitation {
+    PendingInvitation {
+        expired: t.expires_at <= now,
+        id: t.id,
+        email: t.email,
+        name: t.name,
+        role: t.role,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+    }
 }
 
 /// Who may see and handle invitations: HR in their organisation, the operator for advisors.
@@ -95,7 +144,12 @@ fn may_handle(actor: &Actor, org: Option<i64>) -> AppResult<()> {
     Ok(())
 }
 
-async fn pending_in(state: &AppState, actor: &Actor, org: Option<i64>) -> AppResult<Vec<PendingInvitation>> {
+async fn pending_in(
+    state: &AppState,
+    actor: &Actor,
+    org: Option<i64>,
+    page: &PageRequest,
+) -> AppResult<Page<PendingInvitation>> {
     may_handle(actor, org)?;
     let now = state.now();
     let q = one_time_token::Entity::find()
@@ -107,25 +161,10 @@ async fn pending_in(state: &AppState, actor: &Actor, org: Option<i64>) -> AppRes
             .filter(one_time_token::Column::OrganisationId.is_null())
             .filter(one_time_token::Column::Role.eq(Role::Advisor.as_str())),
     };
-    Ok(q.order_by_desc(one_time_token::Column::Id)
-        .limit(MAX_PENDING)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|t| PendingInvitation {
-            expired: t.expires_at <= now,
-            id: t.id,
-            email: t.email,
-            name: t.name,
-            role: t.role,
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-        })
-        .collect())
+    let newest_first = Keyset::by_id(one_time_token::Column::Id, Order::Desc);
+    let rows = keyset::fetch(&state.db, q, page, newest_first, |t| vec![t.id.into()]).await?;
+    Ok(rows.map(|t| pending_view(t, now)))
 }
-
-/// A page of pending invitations is plenty; older ones are long expired.
-const MAX_PENDING: u64 = 200;
 
 async fn pending(db: &impl ConnectionTrait, org: Option<i64>, id: i64) -> AppResult<one_time_token::Model> {
     one_time_token::Entity::find_by_id(id)

@@ -3,14 +3,13 @@
 //! key, so a reminder is stored and sent once however often a job looks at it.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::Serialize;
 
 use crate::db::connect::write_txn;
 use crate::db::entities::{notification, reminder_preference, user};
+use crate::db::page::{self as keyset, Keyset};
+use crate::domain::page::{Order, Page, PageRequest};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::mail;
@@ -189,6 +188,9 @@ pub async fn notify(db: &impl ConnectionTrait, state: &AppState, n: Notice<'_>) 
 pub struct InboxView {
     pub unread: u64,
     pub items: Vec<notification::Model>,
+    /// The cursor of the next (older) page, if any; `total` counts all messages.
+    pub next: Option<String>,
+    pub total: u64,
 }
 
 pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<u64> {
@@ -201,13 +203,12 @@ pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<
 
 /// The newest 100 messages of a user, written in `lang` (the reader's language now, not the
 /// one they had when the message arrived), and how many are unread.
-pub async fn inbox(state: &AppState, user_id: i64, lang: &str) -> AppResult<InboxView> {
-    let mut items = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(user_id))
-        .order_by_desc(notification::Column::Id)
-        .limit(100)
-        .all(&state.db)
-        .await?;
+/// The user's messages, newest first.
+pub async fn inbox(state: &AppState, user_id: i64, lang: &str, page: &PageRequest) -> AppResult<InboxView> {
+    let q = notification::Entity::find().filter(notification::Column::UserId.eq(user_id));
+    let newest_first = Keyset::by_id(notification::Column::Id, Order::Desc);
+    let Page { rows: mut items, next, total } =
+        keyset::fetch(&state.db, q, page, newest_first, |n| vec![n.id.into()]).await?;
     for n in &mut items {
         let params = n.params.as_deref().and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
         // Rows from before `params` existed keep the text they were written with.
@@ -217,7 +218,7 @@ pub async fn inbox(state: &AppState, user_id: i64, lang: &str) -> AppResult<Inbo
             (n.title, n.body) = (title, body);
         }
     }
-    Ok(InboxView { unread: unread_count(&state.db, user_id).await?, items })
+    Ok(InboxView { unread: unread_count(&state.db, user_id).await?, items, next, total })
 }
 
 /// Marks one message (or, with `None`, all) of the user as read; someone else's id is not found.

@@ -7,7 +7,9 @@ use super::accounts::assign_advisor_in;
 use super::assessment::ensure_items;
 use super::audit::{self, Entry};
 use crate::db::entities::{advisor_assignment, invitation_assignment, organisation, user};
+use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
+use crate::domain::page::{Order, Page, PageRequest};
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -51,14 +53,15 @@ pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<or
 }
 
 /// The organisations this user may see, by name.
-pub async fn visible(state: &AppState, actor: &Actor) -> AppResult<Vec<organisation::Model>> {
-    let q = organisation::Entity::find().order_by_asc(organisation::Column::Name);
+pub async fn visible(state: &AppState, actor: &Actor, page: &PageRequest) -> AppResult<Page<organisation::Model>> {
+    let q = organisation::Entity::find();
     let q = match actor.role {
         Role::Operator => q,
         Role::Advisor => q.filter(organisation::Column::Id.is_in(actor.assigned.clone())),
         _ => q.filter(organisation::Column::Id.eq(actor.organisation_id.unwrap_or(-1))),
     };
-    Ok(q.all(&state.db).await?)
+    let by_name = Keyset::by(organisation::Column::Name, organisation::Column::Id, Order::Asc);
+    keyset::fetch(&state.db, q, page, by_name, |o| vec![o.name.as_str().into(), o.id.into()]).await
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: i64) -> AppResult<organisation::Model> {
@@ -69,14 +72,25 @@ pub async fn get(state: &AppState, actor: &Actor, id: i64) -> AppResult<organisa
     organisation::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)
 }
 
-pub async fn advisors(state: &AppState, actor: &Actor) -> AppResult<Vec<user::Model>> {
+/// The advisors with an account (erased ones are gone), by name.
+pub async fn advisors(state: &AppState, actor: &Actor, page: &PageRequest) -> AppResult<Page<user::Model>> {
     actor.may_globally(GlobalPermission::ManageAdvisors)?;
-    Ok(user::Entity::find()
+    let q = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Advisor.as_str()))
+        .filter(user::Column::ErasedAt.is_null());
+    let by_name = Keyset::by(user::Column::Name, user::Column::Id, Order::Asc);
+    keyset::fetch(&state.db, q, page, by_name, |u| vec![u.name.as_str().into(), u.id.into()]).await
+}
+
+/// One advisor with an account (operators).
+pub async fn advisor_account(state: &AppState, actor: &Actor, id: i64) -> AppResult<user::Model> {
+    actor.may_globally(GlobalPermission::ManageAdvisors)?;
+    user::Entity::find_by_id(id)
         .filter(user::Column::Role.eq(Role::Advisor.as_str()))
         .filter(user::Column::ErasedAt.is_null())
-        .order_by_asc(user::Column::Name)
-        .all(&state.db)
-        .await?)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Advisors assigned to an organisation.

@@ -24,9 +24,12 @@ use crate::db::entities::{
     passport_confirmation, passport_file_import, passport_handover, passport_review_reminder, passport_transfer_code,
     passport_version, reporting_line, user,
 };
+use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
+use crate::domain::page::{Order, Page, PageRequest};
 use crate::domain::passport::{self as rules, Content, Count, Side, State};
 use crate::domain::policy::{Actor, PassportFacts};
+use crate::domain::revision::{self, IfMatch};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::mail;
@@ -362,6 +365,8 @@ pub struct PassportView {
     /// Whether the reader still has to confirm the current version.
     pub may_confirm: bool,
     pub may_edit: bool,
+    /// The passport's entity tag (`If-Match` on a change).
+    pub etag: String,
 }
 
 /// One passport as shown, at its current version or an older one. Logs the read.
@@ -428,6 +433,7 @@ async fn build_view(
         Side::Hr => true,
     };
     Ok(PassportView {
+        etag: passport_etag(&p),
         id: p.id,
         carer: Person { id: p.carer_id, name: name_of(&users, Some(p.carer_id)).unwrap_or_default() },
         manager: facts.manager_id.map(|m| Person { id: m, name: name_of(&users, Some(m)).unwrap_or_default() }),
@@ -483,8 +489,10 @@ pub struct PassportSummary {
 }
 
 /// The passports this user may read (their own, their team's, HR copies), without content.
-pub async fn list_readable(state: &AppState, actor: &Actor) -> AppResult<Vec<PassportSummary>> {
-    let Some(org) = actor.organisation_id else { return Ok(vec![]) };
+pub async fn list_readable(state: &AppState, actor: &Actor, page: &PageRequest) -> AppResult<Page<PassportSummary>> {
+    let Some(org) = actor.organisation_id else {
+        return Ok(crate::domain::page::slice(vec![], page, Order::Asc, |_: &PassportSummary| vec![]));
+    };
     let db = &state.db;
     let passports = passport::Entity::find().filter(passport::Column::OrganisationId.eq(org)).all(db).await?;
     let mut out = vec![];
@@ -510,8 +518,9 @@ pub async fn list_readable(state: &AppState, actor: &Actor) -> AppResult<Vec<Pas
             review_due: rules::review_due(p.review_date, state.now().date_naive()),
         });
     }
-    out.sort_by(|a, b| a.carer.name.cmp(&b.carer.name));
-    Ok(out)
+    // Who may read which passport is the policy's call, made per passport, so the list is cut
+    // into pages after it.
+    Ok(crate::domain::page::slice(out, page, Order::Asc, |s| vec![s.carer.name.as_str().into(), s.id.into()]))
 }
 
 /// The carer's own passport id, if any.
@@ -537,25 +546,20 @@ pub async fn may_carry(state: &AppState, actor: &Actor, id: i64) -> AppResult<()
 }
 
 /// Who read the passport when: for the carer only.
-pub async fn access_log(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec<AccessEntry>> {
+/// Who read the passport when, newest first: for the carer only.
+pub async fn access_log(state: &AppState, actor: &Actor, id: i64, page: &PageRequest) -> AppResult<Page<AccessEntry>> {
     may_carry(state, actor, id).await?;
-    let rows = passport_access::Entity::find()
-        .filter(passport_access::Column::PassportId.eq(id))
-        .order_by_desc(passport_access::Column::CreatedAt)
-        .order_by_desc(passport_access::Column::Id)
-        .all(&state.db)
-        .await?;
-    let users = users_by_id(&state.db, rows.iter().map(|r| r.reader_id)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AccessEntry {
-            reader: name_of(&users, Some(r.reader_id)),
-            side: r.reader_side,
-            action: r.action,
-            channel: r.channel,
-            at: r.created_at,
-        })
-        .collect())
+    let q = passport_access::Entity::find().filter(passport_access::Column::PassportId.eq(id));
+    let newest_first = Keyset::by(passport_access::Column::CreatedAt, passport_access::Column::Id, Order::Desc);
+    let rows = keyset::fetch(&state.db, q, page, newest_first, |r| vec![r.created_at.into(), r.id.into()]).await?;
+    let users = users_by_id(&state.db, rows.rows.iter().map(|r| r.reader_id)).await?;
+    Ok(rows.map(|r| AccessEntry {
+        reader: name_of(&users, Some(r.reader_id)),
+        side: r.reader_side,
+        action: r.action,
+        channel: r.channel,
+        at: r.created_at,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,10 +686,32 @@ async fn insert_version(
 }
 
 /// A change by carer or manager: a new version, which both confirm again.
-pub async fn update(state: &AppState, actor: &Actor, id: i64, draft: Draft) -> AppResult<i32> {
+/// Changes the passport: a new version both confirm again. With `expect`, only while the
+/// passport is still as the writer read it (`PassportView::etag`).
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    draft: Draft,
+    expect: Option<&IfMatch>,
+) -> AppResult<i32> {
     let now = state.now();
     let (content, review_date) = check_draft(draft, now.date_naive())?;
-    new_version(state, actor, id, content, review_date, "passport.changed").await
+    new_version(state, actor, id, content, review_date, "passport.changed", expect).await
+}
+
+/// The passport's entity tag: its version and when it last changed.
+fn passport_etag(p: &passport::Model) -> String {
+    revision::etag(&[&p.id.to_string(), &p.current_version.to_string(), &p.updated_at.to_rfc3339()])
+}
+
+/// The passport at its current version for the person who just changed it: not logged as a
+/// read, since it shows them what they wrote.
+pub async fn as_written(state: &AppState, actor: &Actor, id: i64) -> AppResult<PassportView> {
+    let (p, facts, side) = readable(&state.db, actor, id).await?;
+    let v = version_row(&state.db, p.id, p.current_version).await?;
+    let content = decrypt_content(state, &v)?;
+    build_view(state, p, facts, side, v, content).await
 }
 
 /// A review (yearly, or when circumstances change): the agreement as it stands, with the next
@@ -698,7 +724,7 @@ pub async fn review(state: &AppState, actor: &Actor, id: i64, next: Option<Naive
         None => rules::next_review(today),
     };
     let current = decrypt_content(state, &version_row(&state.db, p.id, p.current_version).await?)?;
-    new_version(state, actor, id, current, next, "passport.reviewed").await
+    new_version(state, actor, id, current, next, "passport.reviewed", None).await
 }
 
 async fn new_version(
@@ -708,10 +734,16 @@ async fn new_version(
     content: Content,
     review_date: NaiveDate,
     action: &'static str,
+    expect: Option<&IfMatch>,
 ) -> AppResult<i32> {
     let now = state.now();
     let txn = write_txn(&state.db).await?;
+    // Two writers of one passport take turns, so the second sees the first one's version.
+    crate::db::connect::serialise(&txn, "passport", id).await?;
     let (p, _, side) = editable(&txn, actor, id).await?;
+    if !revision::holds(expect, &passport_etag(&p)) {
+        return Err(AppError::PreconditionFailed);
+    }
     // A passport started from the carer's page begins as an empty first version; its first real
     // content takes that place, so the history starts at version 1 with what was agreed.
     let placeholder = p.current_version == 1
@@ -812,27 +844,48 @@ pub struct Line {
 }
 
 /// Everyone in the organisation with their manager and department (HR).
-pub async fn reporting_lines(state: &AppState, actor: &Actor, org: i64) -> AppResult<Vec<Line>> {
+/// Everyone active in the organisation, by name, with their manager and department.
+pub async fn reporting_lines(state: &AppState, actor: &Actor, org: i64, page: &PageRequest) -> AppResult<Page<Line>> {
     actor.may_manage_reporting_lines(org)?;
-    let people = user::Entity::find()
+    let q = user::Entity::find().filter(user::Column::OrganisationId.eq(org)).filter(user::Column::Active.eq(true));
+    let by_name = Keyset::by(user::Column::Name, user::Column::Id, Order::Asc);
+    let people = keyset::fetch(&state.db, q, page, by_name, |u| vec![u.name.as_str().into(), u.id.into()]).await?;
+    let rows = lines_of(state, org, &people.rows).await?;
+    Ok(Page { rows, next: people.next, total: people.total })
+}
+
+/// One person's line, as the list shows it.
+pub async fn reporting_line(state: &AppState, actor: &Actor, org: i64, user_id: i64) -> AppResult<Line> {
+    actor.may_manage_reporting_lines(org)?;
+    let person = user::Entity::find_by_id(user_id)
         .filter(user::Column::OrganisationId.eq(org))
         .filter(user::Column::Active.eq(true))
-        .order_by_asc(user::Column::Name)
-        .all(&state.db)
-        .await?;
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    lines_of(state, org, &[person]).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// The lines of these people of the organisation, in their order.
+async fn lines_of(state: &AppState, org: i64, people: &[user::Model]) -> AppResult<Vec<Line>> {
     let lines: HashMap<i64, reporting_line::Model> = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganisationId.eq(org))
+        .filter(reporting_line::Column::UserId.is_in(people.iter().map(|u| u.id).collect::<Vec<_>>()))
         .all(&state.db)
         .await?
         .into_iter()
         .map(|l| (l.user_id, l))
         .collect();
-    let by_id: HashMap<i64, &user::Model> = people.iter().map(|u| (u.id, u)).collect();
+    // Managers of this page's people (only active members of the organisation count).
+    let managers = users_by_id(&state.db, lines.values().filter_map(|l| l.manager_id)).await?;
     Ok(people
         .iter()
         .map(|u| {
             let line = lines.get(&u.id);
-            let manager = line.and_then(|l| l.manager_id).and_then(|m| by_id.get(&m));
+            let manager = line
+                .and_then(|l| l.manager_id)
+                .and_then(|m| managers.get(&m))
+                .filter(|m| m.active && m.organisation_id == Some(org));
             Line {
                 user: Person { id: u.id, name: u.name.clone() },
                 role: u.role.clone(),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
 use super::{field_errors, render};
+use crate::domain::page::{MAX_LIMIT, PageRequest};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::services::{accounts, members as people, organisations};
@@ -22,10 +23,14 @@ async fn members_page(
 ) -> poem::Result<Response> {
     use crate::domain::policy::Permission;
     let organisation = organisations::get(state, &v.actor, org).await?;
-    let member_list = people::list(state, &v.actor, org).await?;
+    let member_list = people::list(state, &v.actor, org, &PageRequest::whole("members")).await?.rows;
     let may_invite = v.actor.may(Permission::InviteMembers, org).is_ok();
     let may_manage = v.actor.may(Permission::ManageMembers, org).is_ok();
-    let invitations = if may_manage { people::pending_invitations(state, &v.actor, org).await? } else { vec![] };
+    let invitations = if may_manage {
+        people::pending_invitations(state, &v.actor, org, &PageRequest::first("invitations", MAX_LIMIT)).await?.rows
+    } else {
+        vec![]
+    };
     let roles: Vec<&str> = Role::ALL.iter().filter(|r| v.actor.may_invite_role(**r)).map(|r| r.as_str()).collect();
     render(
         state,
@@ -197,11 +202,12 @@ async fn operator_page(
     status: StatusCode,
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
-    let advisors = organisations::advisors(state, &v.actor).await?;
-    let orgs = organisations::visible(state, &v.actor).await?;
+    let advisors = organisations::advisors(state, &v.actor, &PageRequest::whole("advisors")).await?.rows;
+    let orgs = organisations::visible(state, &v.actor, &PageRequest::whole("organisations")).await?.rows;
     let assignments = crate::services::organisations::assignments(state).await?;
     let overview = crate::services::dashboard::operator(state, &v.actor).await?;
-    let invited = people::pending_advisor_invitations(state, &v.actor).await?;
+    let invited =
+        people::pending_advisor_invitations(state, &v.actor, &PageRequest::first("invitations", MAX_LIMIT)).await?.rows;
     let ids: Vec<i64> = invited.iter().map(|i| i.id).collect();
     let planned = organisations::planned_assignments(state, &v.actor, &ids).await?;
     render(
@@ -476,10 +482,8 @@ pub async fn erase_member_form(
     Path((org, user_id)): Path<(i64, i64)>,
 ) -> poem::Result<Response> {
     use crate::domain::membership::MemberStatus;
-    let member = people::list(&state, &v.actor, org)
-        .await?
-        .into_iter()
-        .find(|m| m.id == user_id && m.status != MemberStatus::Erased)
+    let member = Some(people::member(&state, &v.actor, org, user_id).await?)
+        .filter(|m| m.status != MemberStatus::Erased)
         .ok_or(AppError::NotFound)?;
     v.actor.may(crate::domain::policy::Permission::ManageMembers, org).map_err(AppError::from)?;
     let back = format!("/organisations/{org}/members");
@@ -507,8 +511,7 @@ pub async fn erase_advisor_form(
     v: Viewer,
     Path(id): Path<i64>,
 ) -> poem::Result<Response> {
-    let advisor =
-        organisations::advisors(&state, &v.actor).await?.into_iter().find(|a| a.id == id).ok_or(AppError::NotFound)?;
+    let advisor = organisations::advisor_account(&state, &v.actor, id).await?;
     let person = minijinja::context! { name => advisor.name, email => advisor.email, role => advisor.role };
     erase_page(&state, req, &v, &person, format!("/operator/advisors/{id}/erase"), "/operator".into()).await
 }
@@ -533,7 +536,7 @@ async fn account_page(
     status: StatusCode,
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
-    let tokens = accounts::list_api_tokens(state, &v.actor).await?;
+    let tokens = accounts::list_api_tokens(state, &v.actor, &PageRequest::whole("tokens")).await?.rows;
     render(state, req, Some(v), status, "account.html", minijinja::context! { tokens => tokens, ..extra })
 }
 

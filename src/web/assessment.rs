@@ -10,6 +10,8 @@ use tokio::io::AsyncReadExt;
 use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
 use super::{form_failure, render};
+use crate::domain::page::PageRequest;
+use crate::domain::revision::IfMatch;
 use crate::domain::workflow::Action;
 use crate::error::{AppError, FieldError};
 use crate::services::{assessment, evidence};
@@ -78,6 +80,15 @@ pub struct TransitionForm {
     action: String,
     #[serde(default)]
     reason: String,
+    /// The item's entity tag when the page was shown: a step on a page someone else's change
+    /// has overtaken is not taken unseen.
+    #[serde(default)]
+    revision: String,
+}
+
+/// What a form's `revision` asks of the item (nothing, when a form has none).
+fn as_read(revision: &str) -> Option<IfMatch> {
+    (!revision.trim().is_empty()).then(|| IfMatch::parse(revision))
 }
 
 #[handler]
@@ -91,7 +102,7 @@ pub async fn transition(
     let Some(action) = Action::parse(&f.action) else {
         return Err(AppError::BadRequest(format!("unknown action \"{}\"", f.action)).into());
     };
-    match assessment::transition(&state, &v.actor, id, action, Some(&f.reason)).await {
+    match assessment::transition(&state, &v.actor, id, action, Some(&f.reason), as_read(&f.revision).as_ref()).await {
         Ok(_) => Ok(after_transition(&state, &v, id, action).await?),
         Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
     }
@@ -117,6 +128,8 @@ pub struct DetailsForm {
     owner_id: String,
     #[serde(default)]
     due_date: String,
+    #[serde(default)]
+    revision: String,
 }
 
 #[handler]
@@ -146,7 +159,8 @@ pub async fn update_item(
         }
     };
     let result = if errors.is_empty() {
-        assessment::update_item(&state, &v.actor, id, assessment::ItemUpdate { owner_id: owner, due_date: due }).await
+        let update = assessment::ItemUpdate { owner_id: owner, due_date: due };
+        assessment::update_item(&state, &v.actor, id, update, as_read(&f.revision).as_ref()).await
     } else {
         Err(AppError::Invalid(errors))
     };
@@ -339,8 +353,9 @@ async fn queue_page(
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(v));
-    let queue = assessment::review_queue(state, &v.actor, lang).await?;
-    let orgs = crate::services::organisations::visible(state, &v.actor).await?;
+    let queue = assessment::review_queue(state, &v.actor, lang, &PageRequest::whole("review-queue")).await?.rows;
+    let orgs =
+        crate::services::organisations::visible(state, &v.actor, &PageRequest::whole("organisations")).await?.rows;
     let applications = crate::services::recognition::pending_for_advisor(state, &v.actor).await?;
     render(
         state,

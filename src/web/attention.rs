@@ -25,7 +25,13 @@ fn all_of(f: &Fields, name: &str) -> Vec<String> {
 }
 
 async fn inbox_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinja::Value) -> poem::Result<Response> {
-    let messages = notifications::inbox(state, v.user.id, session::lang(req, Some(v))).await?;
+    let messages = notifications::inbox(
+        state,
+        v.user.id,
+        session::lang(req, Some(v)),
+        &crate::domain::page::PageRequest::first("inbox", 100),
+    )
+    .await?;
     let prefs = notifications::preferences(state, &v.user).await?;
     let has_feed = calendar::has_feed(state, v.user.id).await?;
     let ctx = minijinja::context! { inbox => messages, prefs => prefs, has_feed => has_feed, ..extra };

@@ -5,6 +5,7 @@ use poem::{Request, Response, handler};
 
 use super::render;
 use super::session::{self, Viewer};
+use crate::domain::page::PageRequest;
 use crate::services::{dashboard, recognition};
 use crate::state::AppState;
 
@@ -52,7 +53,7 @@ pub async fn portfolio(
     Query(q): Query<dashboard::PortfolioQuery>,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
-    let rows = dashboard::portfolio(&state, &v.actor, lang, &q).await?;
+    let rows = dashboard::portfolio(&state, &v.actor, lang, &q, &PageRequest::whole(&q.list())).await?.rows;
     let applications = recognition::pending_for_advisor(&state, &v.actor).await?;
     render(
         &state,

@@ -252,6 +252,7 @@ pub fn page_message(state: &AppState, lang: &str, err: &AppError) -> String {
                 msg.clone()
             }
         }
+        AppError::PreconditionFailed => t("conflict.changed_meanwhile"),
         AppError::TooLarge(_) => t("error.file_too_large")
             .replace("{limit}", &format!("{} MB", state.config.max_upload_bytes / (1024 * 1024))),
         AppError::UnsupportedType(_) => t("error.unsupported_type"),
@@ -276,7 +277,7 @@ pub fn form_failure(
             StatusCode::UNPROCESSABLE_ENTITY,
             minijinja::context! { problem => state.translations.get(lang, "recognition.not_eligible"), form => form },
         )),
-        AppError::Conflict(_) | AppError::TooLarge(_) | AppError::UnsupportedType(_) => {
+        AppError::Conflict(_) | AppError::PreconditionFailed | AppError::TooLarge(_) | AppError::UnsupportedType(_) => {
             Ok((err.status(), minijinja::context! { problem => page_message(state, lang, &err), form => form }))
         }
         other => Err(other),

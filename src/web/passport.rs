@@ -12,7 +12,9 @@ use tokio::io::AsyncReadExt;
 use super::notice::{Done, redirect_done};
 use super::session::{self, Viewer};
 use super::{field_errors, redirect, render};
+use crate::domain::page::PageRequest;
 use crate::domain::passport::{ARRANGEMENT_KINDS, Arrangement, Content};
+use crate::domain::revision::IfMatch;
 use crate::error::AppError;
 use crate::services::passport::{self as svc, Channel, ImportSource};
 use crate::state::AppState;
@@ -29,8 +31,12 @@ async fn home_page(
 ) -> poem::Result<Response> {
     let consent = if v.actor.may_be_carer().is_ok() { svc::consent_of(state, &v.actor).await? } else { None };
     let own = svc::own_passport_id(state, &v.actor).await?;
-    let readable: Vec<svc::PassportSummary> =
-        svc::list_readable(state, &v.actor).await?.into_iter().filter(|p| Some(p.id) != own).collect();
+    let readable: Vec<svc::PassportSummary> = svc::list_readable(state, &v.actor, &PageRequest::whole("passports"))
+        .await?
+        .rows
+        .into_iter()
+        .filter(|p| Some(p.id) != own)
+        .collect();
     let org = v.actor.organisation_id;
     let may_figures = org.is_some_and(|o| v.actor.may_see_passport_figures(o).is_ok());
     render(
@@ -145,7 +151,7 @@ async fn passport_page(
 ) -> poem::Result<Response> {
     let p = svc::view(state, &v.actor, id, version, Channel::Page).await?;
     let log = if p.side == crate::domain::passport::Side::Carer {
-        svc::access_log(state, &v.actor, id).await?
+        svc::access_log(state, &v.actor, id, &PageRequest::whole("access-log")).await?.rows
     } else {
         vec![]
     };
@@ -246,8 +252,16 @@ pub async fn save(
             }
         },
     };
-    match svc::update(&state, &v.actor, id, svc::Draft { content: content.clone(), review_date }).await {
+    // The passport as the page showed it: a change someone made since is not overwritten unseen.
+    let revision = field("revision");
+    let expect = (!revision.trim().is_empty()).then(|| IfMatch::parse(&revision));
+    let draft = svc::Draft { content: content.clone(), review_date };
+    match svc::update(&state, &v.actor, id, draft, expect.as_ref()).await {
         Ok(_) => Ok(redirect_done(&format!("/passports/{id}"), Done::PassportSaved)),
+        Err(e @ AppError::PreconditionFailed) => {
+            let ctx = minijinja::context! { problem => super::page_message(&state, session::lang(req, Some(&v)), &e) };
+            edit_page(&state, req, &v, id, StatusCode::PRECONDITION_FAILED, Some((content, review_raw)), ctx).await
+        }
         Err(AppError::Invalid(errors)) => {
             let lang = session::lang(req, Some(&v));
             let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors) };
@@ -404,7 +418,7 @@ async fn figures_page(
 ) -> poem::Result<Response> {
     let shown = svc::figures(state, &v.actor, org).await?;
     let lines = if v.actor.may_manage_reporting_lines(org).is_ok() {
-        svc::reporting_lines(state, &v.actor, org).await?
+        svc::reporting_lines(state, &v.actor, org, &PageRequest::whole("reporting-lines")).await?.rows
     } else {
         vec![]
     };

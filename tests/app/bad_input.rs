@@ -110,7 +110,7 @@ async fn an_expired_or_used_invitation_link_is_refused_with_a_clear_message() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("Deze link is verlopen"));
     // Nobody was created, and the used setup link cannot be used twice.
-    let members = s.hr_api.get_json(&format!("/organisations/{}/members", s.org_id)).await;
+    let members = s.hr_api.list(&format!("/organisations/{}/members", s.org_id)).await;
     assert!(members.as_array().unwrap().iter().all(|m| m["email"] != "late@l.example"));
     let r = b.get("/welcome/not-a-real-token").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);

@@ -53,7 +53,7 @@ async fn the_portfolio_and_the_dashboard_take_the_same_number_of_queries_for_mor
     let large = queries_for(&app, &s.advisor, "/portfolio").await;
     let large_page = queries_for_page(&app, &app.login_as("advisor-q@example.org").await, "/portfolio").await;
     let large_dash = queries_for(&app, &s.hr_api, &format!("/organisations/{}/dashboard", s.org_id)).await;
-    assert_eq!(s.advisor.get_json("/portfolio").await.as_array().unwrap().len(), 9);
+    assert_eq!(s.advisor.get_json("/portfolio").await["data"].as_array().unwrap().len(), 9);
     assert_eq!(small, large, "portfolio API: queries do not grow with organisations");
     assert_eq!(small_page, large_page, "portfolio page: queries do not grow with organisations");
     assert_eq!(small_dash, large_dash, "dashboard: queries do not grow with items");
@@ -114,12 +114,12 @@ async fn the_portfolio_filters_and_sorts_and_the_operator_sees_the_workload() {
     let item = a.hr_api.item_ids(a.org_id, "bespreken").await[0];
     a.hr_api.add_note(item, "x", "y").await;
     a.hr_api.transition(item, "submit", None).await;
-    let all = a.advisor.get_json("/portfolio?sort=name&desc=true").await;
+    let all = a.advisor.list("/portfolio?sort=name&desc=true").await;
     assert_eq!(
         all.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect::<Vec<_>>(),
         ["Beta", "Alfa"]
     );
-    let waiting = a.advisor.get_json("/portfolio?waiting=true").await;
+    let waiting = a.advisor.list("/portfolio?waiting=true").await;
     assert_eq!(waiting.as_array().unwrap().len(), 1);
     assert_eq!(waiting[0]["waiting"], 1);
     let page = app.login_as("advisor-pa@example.org").await.get_html("/portfolio?q=bet").await;

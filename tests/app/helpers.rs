@@ -178,7 +178,7 @@ impl TestApp {
         b
     }
 
-    async fn operator_once(&self) -> Browser {
+    pub async fn operator_once(&self) -> Browser {
         use sea_orm::{EntityTrait, PaginatorTrait};
         let users = carer_friendly::db::entities::user::Entity::find().count(&self.state.db).await.unwrap();
         if users == 0 {
@@ -266,6 +266,33 @@ impl ApiClient {
         let r = self.get(path).await;
         assert_eq!(r.status(), StatusCode::OK, "GET {path}");
         r.json().await.unwrap()
+    }
+
+    /// A whole list, page by page, as an integrator walks it: every page holds at most `limit`
+    /// rows, and the pages together hold `total` rows, each once.
+    pub async fn list(&self, path: &str) -> Value {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut rows: Vec<Value> = vec![];
+        let mut cursor: Option<String> = None;
+        let mut total = None;
+        for _ in 0..1000 {
+            let url = match &cursor {
+                None => format!("{path}{sep}limit=2"),
+                Some(c) => format!("{path}{sep}limit=2&cursor={c}"),
+            };
+            let page = self.get_json(&url).await;
+            let data = page["data"].as_array().unwrap_or_else(|| panic!("GET {url} is not a page: {page}"));
+            assert!(data.len() <= 2, "GET {url}: more rows than the limit");
+            let t = page["total"].as_u64().unwrap();
+            assert_eq!(*total.get_or_insert(t), t, "GET {url}: the total changed while nothing was written");
+            rows.extend(data.iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(rows.len() as u64, total.unwrap_or(0), "GET {path}: the pages do not add up to the total");
+        Value::Array(rows)
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {

@@ -257,6 +257,8 @@ async fn an_organisation_adds_its_own_moment_with_a_checked_rule_and_chooses_wha
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let written: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(written, s.hr_api.get_json("/me/reminder-preferences").await, "the write answers as the read");
     app.clock.set(utc(2026, 4, 15, 7, 0));
     assert_eq!(run_job(&app, Job::CustomMoments).await.notices, 1);
     drained(&app).await;

@@ -28,13 +28,13 @@ async fn through_the_api_hr_works_every_pillar_item_and_the_advisor_completes_al
             assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
         }
     }
-    let queue = s.advisor.get_json("/review-queue").await;
+    let queue = s.advisor.list("/review-queue").await;
     assert_eq!(queue.as_array().unwrap().len(), 24, "every pillar item waits for review");
 
     // The advisor asks for changes on one item and accepts the others.
     let changed = first_item.unwrap();
     let r = s.advisor.transition(changed, "request_changes", Some("Voeg het verslag van het MT toe.")).await;
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "changes_requested");
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["item"]["status"], "changes_requested");
     for entry in queue.as_array().unwrap() {
         let id = entry["item_id"].as_i64().unwrap();
         if id != changed {
@@ -68,7 +68,7 @@ async fn through_the_api_hr_works_every_pillar_item_and_the_advisor_completes_al
     let statuses: Vec<_> =
         detail["history"].as_array().unwrap().iter().map(|h| h["to_status"].as_str().unwrap().to_string()).collect();
     assert_eq!(statuses, ["in_progress", "submitted", "changes_requested", "submitted", "accepted"]);
-    assert!(s.advisor.get_json("/review-queue").await.as_array().unwrap().is_empty());
+    assert!(s.advisor.list("/review-queue").await.as_array().unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -174,3 +174,37 @@ async fn a_visitor_who_is_not_logged_in_is_sent_to_the_login_page_and_back() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?next=%2Forganisations%2F1");
 }
+
+/// The `revision` the item page's forms carry, as a browser would send it.
+fn revision_of(html: &str) -> String {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("form[action$='/details'] input[name='revision']").unwrap();
+    doc.select(&sel).next().and_then(|i| i.value().attr("value")).expect("the details form has a revision").into()
+}
+
+#[tokio::test]
+async fn a_form_sent_from_a_page_someone_else_overtook_changes_nothing_and_says_so() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Gemeente Tegelijk", "tg").await;
+    let item = s.hr_api.item_ids(s.org_id, "bespreken").await[0];
+    let page = format!("/items/{item}");
+    // Two HR leads have the item open (the same page, so the same revision).
+    let seen = revision_of(&s.hr.get_html(&page).await);
+    let r = s.hr.submit(&page, &format!("{page}/details"), &[("due_date", "2026-12-01"), ("revision", &seen)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The second sends their form from the page as it was: refused, told why, nothing written.
+    let r = s.hr.submit(&page, &format!("{page}/details"), &[("due_date", "2027-01-15"), ("revision", &seen)]).await;
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Iemand anders heeft dit intussen gewijzigd"), "{html}");
+    assert_eq!(s.hr_api.get_json(&page).await["item"]["due_date"], "2026-12-01");
+    // The page shown with the message carries the new revision: sent again from it, it goes.
+    let fresh = revision_of(&html);
+    assert_ne!(fresh, seen);
+    let r = s.hr.submit(&page, &format!("{page}/details"), &[("due_date", "2027-01-15"), ("revision", &fresh)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A workflow step from the overtaken page is refused the same way.
+    let r = s.hr.submit(&page, &format!("{page}/transition"), &[("action", "start"), ("revision", &seen)]).await;
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(s.hr_api.get_json(&page).await["item"]["status"], "open");
+}

@@ -150,7 +150,7 @@ async fn an_erased_member_leaves_neither_name_nor_address_in_any_column_of_any_t
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let item_page = s.hr.get_html(&format!("/items/{item}")).await;
     assert!(item_page.contains("voormalig lid"), "the owner and the history read 'former member'");
-    let listed = s.hr_api.get_json(&format!("/organisations/{}/members", s.org_id)).await;
+    let listed = s.hr_api.list(&format!("/organisations/{}/members", s.org_id)).await;
     let row = listed.as_array().unwrap().iter().find(|m| m["id"] == colleague).unwrap().clone();
     assert_eq!(
         (row["status"].as_str(), row["name"].as_str(), row["email"].as_str()),
@@ -212,7 +212,7 @@ async fn an_invited_advisor_is_assigned_before_accepting_and_finds_those_organis
     let invitation = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let r = op.post(&format!("/organisations/{second}/advisors"), json!({ "invitation_id": invitation })).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let pending = op.get_json("/advisors/invitations").await;
+    let pending = op.list("/advisors/invitations").await;
     let mut planned: Vec<i64> =
         pending[0]["organisation_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
     planned.sort();
@@ -225,7 +225,7 @@ async fn an_invited_advisor_is_assigned_before_accepting_and_finds_those_organis
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let resent = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     assert_ne!(resent, invitation);
-    let pending = op.get_json("/advisors/invitations").await;
+    let pending = op.list("/advisors/invitations").await;
     assert_eq!(pending.as_array().unwrap().len(), 1);
     assert_eq!(pending[0]["organisation_ids"].as_array().unwrap().len(), 2);
     app.flush_outbox().await;
@@ -264,10 +264,10 @@ async fn an_invited_advisor_is_assigned_before_accepting_and_finds_those_organis
     b.login("nieuw@advies.example", PASSWORD).await;
     let nina = b.api_token("nina").await;
     let mut theirs: Vec<i64> =
-        nina.get_json("/organisations").await.as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
+        nina.list("/organisations").await.as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
     theirs.sort();
     assert_eq!(theirs, vec![s.org_id, second], "assigned from the moment they accepted");
-    assert!(op.get_json("/advisors/invitations").await.as_array().unwrap().is_empty());
+    assert!(op.list("/advisors/invitations").await.as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -277,14 +277,14 @@ async fn moving_an_organisation_to_another_advisor_moves_its_waiting_items_to_th
     let item = s.hr_api.item_ids(s.org_id, "bespreken").await[0];
     assert_eq!(s.hr_api.add_note(item, "Verslag", "Besproken.").await.status(), StatusCode::OK);
     assert_eq!(s.hr_api.transition(item, "submit", None).await.status(), StatusCode::OK);
-    assert_eq!(s.advisor.get_json("/review-queue").await.as_array().unwrap().len(), 1);
+    assert_eq!(s.advisor.list("/review-queue").await.as_array().unwrap().len(), 1);
     let operator = app.login_as("operator@example.org").await;
     let op = operator.api_token("op").await;
     let r = op.post("/advisors", json!({ "email": "opvolger@advies.example", "name": "Otto Opvolger" })).await;
     assert_eq!(r.status(), StatusCode::OK);
     let otto = app.accept_invitation("opvolger@advies.example", "Otto Opvolger").await.api_token("otto").await;
     let otto_id = otto.get_json("/me").await["id"].as_i64().unwrap();
-    assert!(otto.get_json("/review-queue").await.as_array().unwrap().is_empty());
+    assert!(otto.list("/review-queue").await.as_array().unwrap().is_empty());
 
     // Through the operator's page: assign Otto and move the organisation in one step.
     let r = operator
@@ -296,16 +296,13 @@ async fn moving_an_organisation_to_another_advisor_moves_its_waiting_items_to_th
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     assert_eq!(r.headers()["location"], "/operator?done=advisor_moved");
-    assert!(
-        s.advisor.get_json("/review-queue").await.as_array().unwrap().is_empty(),
-        "the old advisor's queue is empty"
-    );
+    assert!(s.advisor.list("/review-queue").await.as_array().unwrap().is_empty(), "the old advisor's queue is empty");
     assert_eq!(
         s.advisor.get(&format!("/organisations/{}", s.org_id)).await.status(),
         StatusCode::NOT_FOUND,
         "an organisation no longer theirs is not found"
     );
-    let queue = otto.get_json("/review-queue").await;
+    let queue = otto.list("/review-queue").await;
     assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
     assert_eq!(otto.transition(item, "accept", None).await.status(), StatusCode::OK);
 
@@ -361,7 +358,7 @@ async fn the_operator_deactivates_and_erases_an_advisor_and_withdraws_an_advisor
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(where_found(&app, "advisor-gone@example.org").await.is_empty());
     assert!(where_found(&app, "Adviseur gone").await.is_empty());
-    assert!(op.get_json("/advisors").await.as_array().unwrap().iter().all(|a| a["id"] != advisor_id));
+    assert!(op.list("/advisors").await.as_array().unwrap().iter().all(|a| a["id"] != advisor_id));
     // An invitation withdrawn through the page: its link no longer works.
     let r = op.post("/advisors", json!({ "email": "bedacht@advies.example", "name": "Bedacht" })).await;
     let invitation = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
@@ -372,7 +369,7 @@ async fn the_operator_deactivates_and_erases_an_advisor_and_withdraws_an_advisor
     let link = mail.link_containing("/welcome/").unwrap();
     let path = link.split_once("/welcome/").map(|(_, t)| format!("/welcome/{t}")).unwrap();
     assert_eq!(app.browser().get(&path).await.status(), StatusCode::CONFLICT);
-    assert!(op.get_json("/advisors/invitations").await.as_array().unwrap().is_empty());
+    assert!(op.list("/advisors/invitations").await.as_array().unwrap().is_empty());
     // Nobody but the operator may do any of this.
     assert_eq!(s.hr_api.get("/advisors/invitations").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(

@@ -4,6 +4,7 @@ mod helpers;
 mod smtp;
 
 mod accounts;
+mod api_contract;
 mod bad_input;
 mod browser;
 mod checklists;
@@ -19,6 +20,7 @@ mod members;
 mod navigation;
 mod operations;
 mod passport;
+mod readme_session;
 mod recognition;
 mod review_flow;
 mod security;

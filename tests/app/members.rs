@@ -17,7 +17,7 @@ async fn invite(s: &Setup, email: &str, role: &str) {
 }
 
 async fn member_id(s: &Setup, email: &str) -> i64 {
-    let members = s.hr_api.get_json(&format!("/organisations/{}/members", s.org_id)).await;
+    let members = s.hr_api.list(&format!("/organisations/{}/members", s.org_id)).await;
     members.as_array().unwrap().iter().find(|m| m["email"] == email).unwrap()["id"].as_i64().unwrap()
 }
 
@@ -44,7 +44,7 @@ async fn a_deactivated_member_is_shut_out_at_once_and_can_be_reactivated() {
     let again = app.browser();
     let r = again.submit("/login", "/login", &[("email", "kees@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a deactivated member cannot log in");
-    let listed = s.hr_api.get_json(&format!("/organisations/{}/members", s.org_id)).await;
+    let listed = s.hr_api.list(&format!("/organisations/{}/members", s.org_id)).await;
     let row = listed.as_array().unwrap().iter().find(|m| m["id"] == id).unwrap().clone();
     assert_eq!(row["status"], "deactivated");
     assert!(row["last_login_at"].is_string(), "{row}");
@@ -109,7 +109,7 @@ async fn pending_invitations_are_listed_resent_with_a_new_link_and_withdrawn() {
     assert!(page.contains("anna@example.org") && page.contains("bert@example.org"), "pending invitations are shown");
     app.flush_outbox().await;
     let first = app.smtp.wait_for("anna@example.org", "/welcome/").await.link_containing("/welcome/").unwrap();
-    let pending = s.hr_api.get_json(&format!("/organisations/{}/invitations", s.org_id)).await;
+    let pending = s.hr_api.list(&format!("/organisations/{}/invitations", s.org_id)).await;
     let id_of =
         |email: &str| pending.as_array().unwrap().iter().find(|i| i["email"] == email).unwrap()["id"].as_i64().unwrap();
     let (anna, bert) = (id_of("anna@example.org"), id_of("bert@example.org"));
@@ -133,7 +133,7 @@ async fn pending_invitations_are_listed_resent_with_a_new_link_and_withdrawn() {
     assert_eq!(r.status(), StatusCode::OK);
     let bert_link = app.smtp.wait_for("bert@example.org", "/welcome/").await.link_containing("/welcome/").unwrap();
     assert_eq!(b.get(&path(&bert_link)).await.status(), StatusCode::CONFLICT, "a withdrawn link is dead");
-    let pending = s.hr_api.get_json(&format!("/organisations/{}/invitations", s.org_id)).await;
+    let pending = s.hr_api.list(&format!("/organisations/{}/invitations", s.org_id)).await;
     let emails: Vec<&str> = pending.as_array().unwrap().iter().map(|i| i["email"].as_str().unwrap()).collect();
     assert_eq!(emails, vec!["anna@example.org"]);
     assert!(audit_actions(&app).await.contains(&"invitation.withdrawn".to_string()));

@@ -45,7 +45,12 @@ async fn set_manager(s: &Setup, user: i64, manager: Option<i64>, department: &st
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(r.status(), StatusCode::OK);
+    // The answer is the line as the list shows it.
+    let line: Value = r.json().await.unwrap();
+    assert_eq!((line["user"]["id"].as_i64(), line["manager"]["id"].as_i64()), (Some(user), manager));
+    let lines = s.hr_api.list(&format!("/organisations/{}/reporting-lines", s.org_id)).await;
+    assert!(lines.as_array().unwrap().contains(&line), "{line} is listed as such");
 }
 
 async fn put(api: &ApiClient, path: &str, body: Value) -> reqwest::Response {
@@ -194,7 +199,7 @@ async fn only_the_carer_their_manager_and_consented_hr_read_a_passport_everyone_
         ("other organisation's HR", &other_org.hr, &other_org.hr_api),
     ] {
         expect(&ways_in(b, api, id).await, &[], who);
-        let listed = api.get_json("/passports").await;
+        let listed = api.list("/passports").await;
         assert!(listed.as_array().unwrap().iter().all(|p| p["id"] != id), "{who} sees it listed");
     }
     for path in
@@ -223,7 +228,7 @@ async fn only_the_carer_their_manager_and_consented_hr_read_a_passport_everyone_
     expect(&ways_in(&s.hr, &s.hr_api, id).await, &[], "HR without consent");
 
     // Every read was logged, and the carer sees who read it.
-    let log = carer.api.get_json(&format!("/passports/{id}/access-log")).await;
+    let log = carer.api.list(&format!("/passports/{id}/access-log")).await;
     let readers: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["reader"].as_str().unwrap()).collect();
     assert!(readers.contains(&"Max Manager") && readers.contains(&"Hanna HR"), "{readers:?}");
     assert!(!readers.contains(&"Dirk Director"));
@@ -740,7 +745,7 @@ async fn only_an_active_manager_of_the_organisation_can_become_a_carers_manager_
         let sql = format!("UPDATE reporting_lines SET manager_id = {uid} WHERE user_id = {}", carer.id);
         app.state.db.execute_unprepared(&sql).await.unwrap();
         expect(&ways_in(b, api, id).await, &[], &format!("{who} stored as manager"));
-        let listed = api.get_json("/passports").await;
+        let listed = api.list("/passports").await;
         assert!(listed.as_array().unwrap().iter().all(|p| p["id"] != id), "{who} sees it listed");
         let r = api.post("/passports", json!({ "carer_id": carer.id })).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who} starts no passport through a stored line");
@@ -871,14 +876,14 @@ async fn a_sealed_file_imports_only_with_the_carers_passphrase_and_once_and_some
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Met deze wachtzin gaat het bestand niet open"));
     assert_eq!(import_rows(&app).await, before, "nothing was written");
-    assert!(other.api.get_json("/passports").await.as_array().unwrap().is_empty());
+    assert!(other.api.list("/passports").await.as_array().unwrap().is_empty());
 
     // The carer, with a new account at B, imports the file with the passphrase: once.
     let new_self = person(&app, &b, "carla@b.example", "Carla Carer", "employee").await;
     consent(&new_self, false, false).await;
     let r = import_by_page(&new_self.browser, &page_file, PASSPHRASE).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let imported = new_self.api.get_json("/passports").await[0]["id"].as_i64().unwrap();
+    let imported = new_self.api.list("/passports").await[0]["id"].as_i64().unwrap();
     assert_eq!(new_self.api.get_json(&format!("/passports/{imported}")).await["situation"], SITUATION);
     let [passports, versions, files, codes] = before;
     assert_eq!(import_rows(&app).await, [passports + 1, versions + 1, files + 1, codes]);
@@ -886,5 +891,51 @@ async fn a_sealed_file_imports_only_with_the_carers_passphrase_and_once_and_some
     let r = other.api.post("/passports/import", json!({ "file": page_file, "passphrase": PASSPHRASE })).await;
     assert_eq!(field_codes(r).await, [("file".to_string(), "passport_file_used".to_string())]);
     assert_eq!(import_rows(&app).await, [passports + 1, versions + 1, files + 1, codes]);
-    assert!(other.api.get_json("/passports").await.as_array().unwrap().is_empty());
+    assert!(other.api.list("/passports").await.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_passport_change_on_a_stale_read_is_refused_with_412_and_the_newer_version_stays() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg A", "a").await;
+    let carer = person(&app, &s, "carer@a.example", "Carla Carer", "employee").await;
+    let manager = person(&app, &s, "manager@a.example", "Max Manager", "manager").await;
+    set_manager(&s, carer.id, Some(manager.id), "Zorg").await;
+    consent(&carer, false, false).await;
+    let id = start_passport(&carer).await;
+    let read = |api: &ApiClient| {
+        let (client, url, token) = (api.client.clone(), format!("{}/passports/{id}", api.base), api.token.clone());
+        async move {
+            let r = client.get(url).bearer_auth(token).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let etag = r.headers()["etag"].to_str().unwrap().to_string();
+            (r.json::<Value>().await.unwrap(), etag)
+        }
+    };
+    let write = |api: &ApiClient, etag: String, situation: &str| {
+        let req = api
+            .client
+            .put(format!("{}/passports/{id}", api.base))
+            .bearer_auth(&api.token)
+            .header("If-Match", etag)
+            .json(&json!({ "situation": situation, "support": SUPPORT }));
+        async move { req.send().await.unwrap() }
+    };
+    // Both read the same version; the carer changes it first.
+    let (_, carer_read) = read(&carer.api).await;
+    let (_, manager_read) = read(&manager.api).await;
+    assert_eq!(carer_read, manager_read);
+    let r = write(&carer.api, carer_read, "Moeder verhuist naar het verpleeghuis").await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let fresh = r.headers()["etag"].to_str().unwrap().to_string();
+    let written: Value = r.json().await.unwrap();
+    assert_eq!(written["situation"], "Moeder verhuist naar het verpleeghuis", "the write answers as the read");
+    // The manager's change, made on the older read, does not overwrite it unseen.
+    let r = write(&manager.api, manager_read, "Iets anders").await;
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let (now, etag) = read(&manager.api).await;
+    assert_eq!((now["situation"].clone(), etag.clone()), (written["situation"].clone(), fresh));
+    assert_eq!(now["current_version"], written["current_version"]);
+    // Read again, the manager's change goes through.
+    assert_eq!(write(&manager.api, etag, "Iets anders").await.status(), StatusCode::OK);
 }

@@ -11,7 +11,7 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
     let item = a.hr_api.item_ids(a.org_id, "bespreken").await[0];
     let r = a.hr_api.upload(item, "Beleid", "beleid.pdf", pdf_bytes()).await;
     let evidence = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
-    let token_id = a.hr_api.get_json("/tokens").await[0]["id"].as_i64().unwrap();
+    let token_id = a.hr_api.list("/tokens").await[0]["id"].as_i64().unwrap();
     let before = a.hr_api.get_json(&format!("/items/{item}")).await;
     let org = a.org_id;
     // A member and a pending invitation of A, for the people routes.
@@ -61,7 +61,7 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{url}");
         }
     }
-    assert!(b.hr_api.get_json("/organisations").await.as_array().unwrap().iter().all(|o| o["id"] != org));
+    assert!(b.hr_api.list("/organisations").await.as_array().unwrap().iter().all(|o| o["id"] != org));
 
     // B's HR lead through the pages, with a valid CSRF token of their own session.
     let own = b.hr.get_html(&format!("/organisations/{}", b.org_id)).await;
@@ -94,10 +94,10 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
 
     let after = a.hr_api.get_json(&format!("/items/{item}")).await;
     assert_eq!(before, after, "nothing of A changed");
-    assert_eq!(a.hr_api.get_json("/tokens").await[0]["revoked_at"], serde_json::Value::Null);
-    let members = a.hr_api.get_json(&format!("/organisations/{org}/members")).await;
+    assert_eq!(a.hr_api.list("/tokens").await[0]["revoked_at"], serde_json::Value::Null);
+    let members = a.hr_api.list(&format!("/organisations/{org}/members")).await;
     assert!(members.as_array().unwrap().iter().all(|m| m["status"] == "active"), "{members}");
-    let pending = a.hr_api.get_json(&format!("/organisations/{org}/invitations")).await;
+    let pending = a.hr_api.list(&format!("/organisations/{org}/invitations")).await;
     assert_eq!(pending.as_array().unwrap().len(), 1, "the invitation is still pending: {pending}");
 }
 
