@@ -30,7 +30,11 @@ pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
         "Self-assessment towards the recognition \"Wij werken mantelzorgvriendelijk!\" / \"We work carer-friendly!\". \
              Authenticate with `Authorization: Bearer <token>`; create a token on the account page (/account). \
              Errors are JSON objects with a `message` and, for invalid input (422), `errors`: a list of {field, code}. \
-             Someone else's objects answer 404; reading roles that try to write get 403; illegal workflow steps 409.",
+             Someone else's objects answer 404; reading roles that try to write get 403; illegal workflow steps 409. \
+             Lists come in pages: pass `limit` (1-200, 50 by default) and the `next_cursor` of the page before as `cursor`; \
+             each page holds `data`, `next_cursor` (null on the last) and `total`, in a stable order. \
+             Items and passports carry an `ETag`: send it back as `If-Match` when changing them, and a change made \
+             meanwhile by someone else is not overwritten (412).",
     )
     .server(format!("{public_url}/api/v1"))
 }

@@ -23,7 +23,8 @@ async fn members_page(
 ) -> poem::Result<Response> {
     use crate::domain::policy::Permission;
     let organisation = organisations::get(state, &v.actor, org).await?;
-    let member_list = people::list(state, &v.actor, org, &PageRequest::whole("members")).await?.rows;
+    let member_list = people::list(state, &v.actor, org, &super::pager::page_of(req, "members")).await?;
+    let pager = super::pager::pager(req, &member_list);
     let may_invite = v.actor.may(Permission::InviteMembers, org).is_ok();
     let may_manage = v.actor.may(Permission::ManageMembers, org).is_ok();
     let invitations = if may_manage {
@@ -39,7 +40,7 @@ async fn members_page(
         status,
         "members.html",
         minijinja::context! {
-            organisation => organisation, members => member_list, may_invite => may_invite, may_manage => may_manage,
+            organisation => organisation, members => member_list.rows, pager => pager, may_invite => may_invite, may_manage => may_manage,
             invitations => invitations, roles => roles, ..extra
         },
     )
@@ -536,8 +537,10 @@ async fn account_page(
     status: StatusCode,
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
-    let tokens = accounts::list_api_tokens(state, &v.actor, &PageRequest::whole("tokens")).await?.rows;
-    render(state, req, Some(v), status, "account.html", minijinja::context! { tokens => tokens, ..extra })
+    let tokens = accounts::list_api_tokens(state, &v.actor, &super::pager::page_of(req, "tokens")).await?;
+    let pager = super::pager::pager(req, &tokens);
+    let ctx = minijinja::context! { tokens => tokens.rows, pager => pager, ..extra };
+    render(state, req, Some(v), status, "account.html", ctx)
 }
 
 #[handler]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
 use super::notice::{Done, redirect_done};
+use super::pager::{PAGE_ROWS, page_of, pager};
 use super::session::{self, Viewer};
 use super::{form_failure, render};
 use crate::domain::page::PageRequest;
@@ -353,9 +354,12 @@ async fn queue_page(
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(v));
-    let queue = assessment::review_queue(state, &v.actor, lang, &PageRequest::whole("review-queue")).await?.rows;
+    let queue = assessment::review_queue(state, &v.actor, lang, &page_of(req, "review-queue")).await?;
+    let pager = pager(req, &queue);
+    // All of the advisor's organisations are the portfolio's to list; here the first of them.
     let orgs =
-        crate::services::organisations::visible(state, &v.actor, &PageRequest::whole("organisations")).await?.rows;
+        crate::services::organisations::visible(state, &v.actor, &PageRequest::first("organisations", PAGE_ROWS))
+            .await?;
     let applications = crate::services::recognition::pending_for_advisor(state, &v.actor).await?;
     render(
         state,
@@ -363,6 +367,7 @@ async fn queue_page(
         Some(v),
         status,
         "review.html",
-        minijinja::context! { queue => queue, organisations => orgs, applications => applications, ..extra },
+        minijinja::context! { queue => queue.rows, pager => pager, organisations => orgs.rows,
+        organisations_total => orgs.total, applications => applications, ..extra },
     )
 }

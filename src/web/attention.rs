@@ -25,16 +25,12 @@ fn all_of(f: &Fields, name: &str) -> Vec<String> {
 }
 
 async fn inbox_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinja::Value) -> poem::Result<Response> {
-    let messages = notifications::inbox(
-        state,
-        v.user.id,
-        session::lang(req, Some(v)),
-        &crate::domain::page::PageRequest::first("inbox", 100),
-    )
-    .await?;
+    let wanted = super::pager::page_of(req, "inbox");
+    let messages = notifications::inbox(state, v.user.id, session::lang(req, Some(v)), &wanted).await?;
+    let pager = super::pager::pager_of(req, messages.items.len(), messages.next.as_deref(), messages.total);
     let prefs = notifications::preferences(state, &v.user).await?;
     let has_feed = calendar::has_feed(state, v.user.id).await?;
-    let ctx = minijinja::context! { inbox => messages, prefs => prefs, has_feed => has_feed, ..extra };
+    let ctx = minijinja::context! { inbox => messages, pager => pager, prefs => prefs, has_feed => has_feed, ..extra };
     render(state, req, Some(v), StatusCode::OK, "inbox.html", ctx)
 }
 

@@ -3,9 +3,9 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Path, Query};
 use poem::{Request, Response, handler};
 
+use super::pager::{page_of, pager};
 use super::render;
 use super::session::{self, Viewer};
-use crate::domain::page::PageRequest;
 use crate::services::{dashboard, recognition};
 use crate::state::AppState;
 
@@ -53,7 +53,9 @@ pub async fn portfolio(
     Query(q): Query<dashboard::PortfolioQuery>,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
-    let rows = dashboard::portfolio(&state, &v.actor, lang, &q, &PageRequest::whole(&q.list())).await?.rows;
+    let page = dashboard::portfolio(&state, &v.actor, lang, &q, &page_of(req, &q.list())).await?;
+    let pager = pager(req, &page);
+    let rows = page.rows;
     let applications = recognition::pending_for_advisor(&state, &v.actor).await?;
     render(
         &state,
@@ -61,6 +63,6 @@ pub async fn portfolio(
         Some(&v),
         StatusCode::OK,
         "portfolio.html",
-        minijinja::context! { rows => rows, q => q, applications => applications },
+        minijinja::context! { rows => rows, pager => pager, q => q, applications => applications },
     )
 }

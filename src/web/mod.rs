@@ -7,6 +7,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod i18n;
 pub mod notice;
+pub mod pager;
 pub mod passport;
 pub mod recognition;
 pub mod session;

@@ -31,12 +31,9 @@ async fn home_page(
 ) -> poem::Result<Response> {
     let consent = if v.actor.may_be_carer().is_ok() { svc::consent_of(state, &v.actor).await? } else { None };
     let own = svc::own_passport_id(state, &v.actor).await?;
-    let readable: Vec<svc::PassportSummary> = svc::list_readable(state, &v.actor, &PageRequest::whole("passports"))
-        .await?
-        .rows
-        .into_iter()
-        .filter(|p| Some(p.id) != own)
-        .collect();
+    let readable = svc::list_readable(state, &v.actor, &super::pager::page_of(req, "passports")).await?;
+    let pager = super::pager::pager(req, &readable);
+    let readable: Vec<svc::PassportSummary> = readable.rows.into_iter().filter(|p| Some(p.id) != own).collect();
     let org = v.actor.organisation_id;
     let may_figures = org.is_some_and(|o| v.actor.may_see_passport_figures(o).is_ok());
     render(
@@ -46,7 +43,7 @@ async fn home_page(
         status,
         "passport_home.html",
         minijinja::context! {
-            consent => consent, own => own, readable => readable, may_be_carer => v.actor.may_be_carer().is_ok(),
+            consent => consent, own => own, readable => readable, pager => pager, may_be_carer => v.actor.may_be_carer().is_ok(),
             may_figures => may_figures, organisation_id => org, ..extra
         },
     )
@@ -150,12 +147,15 @@ async fn passport_page(
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
     let p = svc::view(state, &v.actor, id, version, Channel::Page).await?;
-    let log = if p.side == crate::domain::passport::Side::Carer {
-        svc::access_log(state, &v.actor, id, &PageRequest::whole("access-log")).await?.rows
+    let (log, pager) = if p.side == crate::domain::passport::Side::Carer {
+        let log = svc::access_log(state, &v.actor, id, &super::pager::page_of(req, "access-log")).await?;
+        let pager = super::pager::pager(req, &log);
+        (log.rows, Some(pager))
     } else {
-        vec![]
+        (vec![], None)
     };
-    render(state, req, Some(v), status, "passport.html", minijinja::context! { p => p, log => log, ..extra })
+    let ctx = minijinja::context! { p => p, log => log, pager => pager, ..extra };
+    render(state, req, Some(v), status, "passport.html", ctx)
 }
 
 #[handler]

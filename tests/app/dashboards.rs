@@ -131,3 +131,84 @@ async fn the_portfolio_filters_and_sorts_and_the_operator_sees_the_workload() {
     assert_eq!(a.hr_api.get("/portfolio").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(a.hr_api.get("/operator/overview").await.status(), StatusCode::FORBIDDEN);
 }
+
+/// The links in a page's list table (`table` selects it) and its pager's links.
+fn rows_and_pager(html: &str, table: &str) -> (Vec<String>, Option<String>, Option<String>, String) {
+    use scraper::{Html, Selector};
+    let doc = Html::parse_document(html);
+    let rows = Selector::parse(&format!("{table} tbody tr th a")).unwrap();
+    let hrefs = doc.select(&rows).filter_map(|a| a.value().attr("href")).map(String::from).collect();
+    let link = |rel: &str| {
+        let sel = Selector::parse(&format!("nav.pager a{rel}")).unwrap();
+        doc.select(&sel).next().and_then(|a| a.value().attr("href")).map(String::from)
+    };
+    let text = Selector::parse("nav.pager p").unwrap();
+    let shown = doc.select(&text).next().map(|p| p.text().collect::<String>()).unwrap_or_default();
+    (hrefs, link("[rel=next]"), link(":not([rel])"), shown)
+}
+
+#[tokio::test]
+async fn long_lists_on_pages_come_fifty_rows_at_a_time_with_links_that_keep_the_sort() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Gemeente Eén", "one").await;
+    let op = app.operator_once().await.api_token("many").await;
+    let advisor_id = s.advisor.get_json("/me").await["id"].as_i64().unwrap();
+    let mut extra = vec![];
+    for i in 0..54 {
+        let r = op.post("/organisations", json!({ "name": format!("Organisatie {i:02}") })).await;
+        let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let r = op.post(&format!("/organisations/{id}/advisors"), json!({ "advisor_id": advisor_id })).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        extra.push(id);
+    }
+    // Items of three of them wait for review (set in the database: the waiting, not the way
+    // there, is what this is about).
+    use sea_orm::ConnectionTrait;
+    let ids = extra[..3].iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let sql = format!("UPDATE items SET status = 'submitted' WHERE organisation_id IN ({ids})");
+    app.state.db.execute_unprepared(&sql).await.unwrap();
+    let waiting = 3 * s.hr_api.item_ids(s.org_id, "bespreken").await.len()
+        + 3 * (s.hr_api.item_ids(s.org_id, "beschrijven").await.len()
+            + s.hr_api.item_ids(s.org_id, "bekwamen").await.len()
+            + s.hr_api.item_ids(s.org_id, "borgen").await.len()
+            + s.hr_api.item_ids(s.org_id, "going-ahead").await.len());
+    let advisor = app.login_as("advisor-one@example.org").await;
+
+    // The portfolio, sorted by name descending: 50, then the rest; the next link keeps the sort.
+    let html = advisor.get_html("/portfolio?sort=name&desc=true").await;
+    let (first, next, back, shown) = rows_and_pager(&html, "table.portfolio");
+    assert_eq!(first.len(), 50);
+    assert_eq!(shown, "50 van 55 getoond");
+    assert!(back.is_none(), "the first page has no link back to itself");
+    let next = next.expect("a next page");
+    assert!(next.starts_with("/portfolio?sort=name&desc=true&cursor="), "{next}");
+    let html = advisor.get_html(&next).await;
+    let (second, further, back, _) = rows_and_pager(&html, "table.portfolio");
+    assert_eq!(second.len(), 5);
+    assert!(further.is_none());
+    assert_eq!(back.as_deref(), Some("/portfolio?sort=name&desc=true"));
+    let mut all: Vec<String> = first.into_iter().chain(second).collect();
+    assert_eq!(all[0], format!("/organisations/{}", extra[53]), "Organisatie 53 comes first, descending");
+    assert_eq!(all[54], format!("/organisations/{}", s.org_id), "Gemeente Eén comes last");
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 55, "every organisation once");
+
+    // The review queue: the same, oldest first.
+    let mut seen = vec![];
+    let mut page = Some("/review".to_string());
+    while let Some(p) = page {
+        let html = advisor.get_html(&p).await;
+        let (rows, next, _, _) = rows_and_pager(&html, "table.queue");
+        assert!(rows.len() <= 50);
+        seen.extend(rows);
+        page = next;
+    }
+    let count = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((count, seen.len()), (waiting, waiting), "every waiting item once");
+    // A cursor that is not the page's own (of another sort, or made up) starts again at page one.
+    let html = advisor.get_html("/portfolio?sort=progress&cursor=made-up").await;
+    assert_eq!(rows_and_pager(&html, "table.portfolio").0.len(), 50);
+}
