@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::assessment::{ChecklistSummary, UserRef, progress_by_checklist, status_of};
 use super::recognition::{self, RecognitionView, lapsed_items, latest_by_org, standing_of};
 use crate::db::entities::{advisor_assignment, evidence, item, organisation, recognition_application, user};
+use crate::db::page::{self as keyset, Keyset};
 use crate::domain::chart::{Chart, progress_line};
 use crate::domain::checklist::{Checklists, Kind, PILLARS};
 use crate::domain::page::{Order, Page, PageRequest, Part};
@@ -266,9 +267,19 @@ impl PortfolioQuery {
         }
     }
 
-    /// The list a cursor belongs to: one per sort and direction.
+    /// Whether the database can pick the page: by name, with no filter on the figures or name.
+    pub fn pages_in_database(&self) -> bool {
+        self.sort_key() == "name"
+            && self.q.as_deref().is_none_or(|s| s.trim().is_empty())
+            && !self.waiting.unwrap_or(false)
+            && !self.expiring.unwrap_or(false)
+    }
+
+    /// The list a cursor belongs to: one per sort, direction and way of paging.
     pub fn list(&self) -> String {
-        format!("portfolio:{}:{}", self.sort_key(), if self.desc.unwrap_or(false) { "desc" } else { "asc" })
+        let dir = if self.desc.unwrap_or(false) { "desc" } else { "asc" };
+        let by = if self.pages_in_database() { "db" } else { "all" };
+        format!("portfolio:{}:{dir}:{by}", self.sort_key())
     }
 }
 
@@ -328,11 +339,19 @@ pub async fn portfolio(
     actor.may_globally(GlobalPermission::ViewPortfolio)?;
     let now = state.now();
     let today = now.date_naive();
-    let orgs = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(actor.assigned.clone()))
-        .order_by_asc(organisation::Column::Name)
-        .all(&state.db)
-        .await?;
+    let mine = organisation::Entity::find().filter(organisation::Column::Id.is_in(actor.assigned.clone()));
+    // By name and unfiltered (the portfolio as it opens) the database picks the page, and only its
+    // organisations' figures are computed. Sorting or filtering by a figure needs every row's
+    // figures, computed here and then cut to the page.
+    let (orgs, from_database) = if q.pages_in_database() {
+        let order = if q.desc.unwrap_or(false) { Order::Desc } else { Order::Asc };
+        let by_name = Keyset::by(organisation::Column::Name, organisation::Column::Id, order);
+        let Page { rows, next, total } =
+            keyset::fetch(&state.db, mine, page, by_name, |o| vec![o.name.as_str().into(), o.id.into()]).await?;
+        (rows, Some((next, total)))
+    } else {
+        (mine.order_by_asc(organisation::Column::Name).all(&state.db).await?, None)
+    };
     let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
     let mut progress: HashMap<(i64, String), Progress> = HashMap::new();
     for (org, list, status, n) in status_counts(&state.db, &state.checklists, &ids).await? {
@@ -395,6 +414,9 @@ pub async fn portfolio(
         .filter(|r| !q.waiting.unwrap_or(false) || r.waiting > 0 || r.application_pending)
         .filter(|r| !q.expiring.unwrap_or(false) || r.expiring_soon)
         .collect();
+    if let Some((next, total)) = from_database {
+        return Ok(Page { rows, next, total });
+    }
     let order = if q.desc.unwrap_or(false) { Order::Desc } else { Order::Asc };
     let sort = q.sort_key();
     Ok(crate::domain::page::slice(rows, page, order, |r| {
