@@ -1,9 +1,11 @@
 //! iCalendar feeds for Outlook and Google Calendar: one per organisation and one per user, each
 //! behind a secret URL. Only the SHA-256 of the secret is stored; a new secret replaces the old,
 //! whose URL then answers 404.
+use std::collections::HashMap;
+
 use chrono::{Datelike, Duration, NaiveDate};
 use icalendar::{Calendar, Component, Event, EventLike};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::audit::{self, Entry};
 use super::crypto::{hash_token, random_token};
@@ -151,6 +153,30 @@ async fn build(state: &AppState, s: &Scope) -> AppResult<String> {
     let ids: Vec<i64> = s.organisations.iter().map(|o| o.id).collect();
     let whole_org = s.owner.is_none();
     let advisor = s.role == Some(Role::Advisor);
+    // Everything per organisation in one query each, whatever the number of organisations.
+    let mut moments_of: HashMap<i64, Vec<attention_moment::Model>> = HashMap::new();
+    if !advisor {
+        for m in attention_moment::Entity::find()
+            .filter(attention_moment::Column::OrganisationId.is_in(ids.clone()))
+            .filter(attention_moment::Column::Active.eq(true))
+            .order_by_asc(attention_moment::Column::Id)
+            .all(&state.db)
+            .await?
+        {
+            moments_of.entry(m.organisation_id).or_default().push(m);
+        }
+    }
+    let mut recognition_of: HashMap<i64, recognition::Model> = HashMap::new();
+    for r in recognition::Entity::find()
+        .filter(recognition::Column::OrganisationId.is_in(ids.clone()))
+        .filter(recognition::Column::RevokedAt.is_null())
+        .filter(recognition::Column::RenewedById.is_null())
+        .order_by_asc(recognition::Column::ValidUntil)
+        .all(&state.db)
+        .await?
+    {
+        recognition_of.insert(r.organisation_id, r); // the one valid longest
+    }
     for o in &s.organisations {
         let tz = zone(&o.timezone);
         let today = schedule::local_date(tz, now);
@@ -180,12 +206,7 @@ async fn build(state: &AppState, s: &Scope) -> AppResult<String> {
                     }
                 }
             }
-            let moments = attention_moment::Entity::find()
-                .filter(attention_moment::Column::OrganisationId.eq(o.id))
-                .filter(attention_moment::Column::Active.eq(true))
-                .all(&state.db)
-                .await?;
-            for m in moments {
+            for m in moments_of.remove(&o.id).unwrap_or_default() {
                 let for_me = whole_org || s.role.is_some_and(|r| m.recipients.split(',').any(|x| x == r.as_str()));
                 let Ok(rule) = Rule::parse(&m.rule) else { continue };
                 if !for_me {
@@ -202,12 +223,7 @@ async fn build(state: &AppState, s: &Scope) -> AppResult<String> {
                 }
             }
         }
-        if let Some(r) = recognition::Entity::find()
-            .filter(recognition::Column::OrganisationId.eq(o.id))
-            .filter(recognition::Column::RevokedAt.is_null())
-            .filter(recognition::Column::RenewedById.is_null())
-            .one(&state.db)
-            .await?
+        if let Some(r) = recognition_of.get(&o.id)
             && (whole_org || advisor)
         {
             let link = Some(format!("{base}/organisations/{}/recognition", o.id));
@@ -254,15 +270,16 @@ async fn build(state: &AppState, s: &Scope) -> AppResult<String> {
                 ));
             }
         }
-        let accepted: Vec<&item::Model> = items.iter().filter(|r| r.status == ItemStatus::Accepted.as_str()).collect();
+        let accepted: HashMap<i64, &item::Model> =
+            items.iter().filter(|r| r.status == ItemStatus::Accepted.as_str()).map(|r| (r.id, r)).collect();
         let ev = evidence::Entity::find()
-            .filter(evidence::Column::ItemId.is_in(accepted.iter().map(|r| r.id).collect::<Vec<_>>()))
+            .filter(evidence::Column::ItemId.is_in(accepted.keys().copied().collect::<Vec<_>>()))
             .filter(evidence::Column::SupersededAt.is_null())
             .filter(evidence::Column::ValidUntil.is_not_null())
             .all(&state.db)
             .await?;
         for e in ev {
-            let (Some(until), Some(row)) = (e.valid_until, accepted.iter().find(|r| r.id == e.item_id)) else {
+            let (Some(until), Some(row)) = (e.valid_until, accepted.get(&e.item_id)) else {
                 continue;
             };
             cal.push(all_day(

@@ -212,3 +212,36 @@ async fn long_lists_on_pages_come_fifty_rows_at_a_time_with_links_that_keep_the_
     let html = advisor.get_html("/portfolio?sort=progress&cursor=made-up").await;
     assert_eq!(rows_and_pager(&html, "table.portfolio").0.len(), 50);
 }
+
+#[tokio::test]
+async fn an_advisors_calendar_feed_takes_the_same_number_of_queries_for_more_organisations() {
+    let app = quiet_app().await;
+    let s = app.organisation_with_people("Gemeente Agenda", "cal").await;
+    let url = s.advisor.post("/me/calendar", json!({})).await.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = url.split_once("/calendar/").map(|(_, t)| format!("/calendar/{t}")).unwrap();
+    let feed_queries = || async {
+        let before = app.state.query_count();
+        let r = reqwest::get(format!("{}{path}", app.address)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().starts_with("BEGIN:VCALENDAR"));
+        app.state.query_count() - before
+    };
+    let one = feed_queries().await;
+    let op = app.operator_once().await.api_token("cal").await;
+    let advisor_id = s.advisor.get_json("/me").await["id"].as_i64().unwrap();
+    for i in 0..4 {
+        let id = op
+            .post("/organisations", json!({ "name": format!("Agenda {i}") }))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        op.post(&format!("/organisations/{id}/advisors"), json!({ "advisor_id": advisor_id })).await;
+    }
+    assert_eq!(feed_queries().await, one, "five organisations take the queries of one");
+}
