@@ -1,6 +1,7 @@
-//! Load benchmark of the heavy pages: the advisor's portfolio over all organisations and the
-//! director's dashboard, next to GET /health in the same run; then GET /health alone and during
-//! a burst of logins (each an argon2 hash), to show the hashing does not stall other requests.
+//! Load benchmark of the heavy pages: the advisor's portfolio and review queue over all
+//! organisations (a page of 50 rows each) and the director's dashboard, next to GET /health in
+//! the same run; then GET /health alone and during a burst of logins (each an argon2 hash), to
+//! show the hashing does not stall other requests.
 //!
 //!     cargo bench --bench load                       # 1,000 organisations, 5 s per endpoint
 //!     BENCH_ORGANISATIONS=200 BENCH_SECONDS=3 cargo bench --bench load
@@ -116,8 +117,13 @@ async fn main() {
     let plain = reqwest::Client::new();
     let cases = [
         ("GET /health", plain.clone(), format!("{base}/health")),
-        ("GET /portfolio (advisor, all organisations)", advisor.clone(), format!("{base}/portfolio")),
-        ("GET /portfolio?sort=progress&waiting=true", advisor, format!("{base}/portfolio?sort=progress&waiting=true")),
+        ("GET /portfolio (by name, page 1 of 50 rows)", advisor.clone(), format!("{base}/portfolio")),
+        (
+            "GET /portfolio?sort=progress&waiting=true",
+            advisor.clone(),
+            format!("{base}/portfolio?sort=progress&waiting=true"),
+        ),
+        ("GET /review (queue, page 1 of 50 rows)", advisor, format!("{base}/review")),
         ("GET director dashboard", director.clone(), format!("{base}{org}/dashboard")),
         ("GET organisation overview", director, format!("{base}{org}")),
     ];
