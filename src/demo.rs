@@ -114,6 +114,7 @@ struct Cast {
 }
 
 struct Population {
+    org: i64,
     items: Vec<item::ActiveModel>,
     transitions: Vec<item_transition::ActiveModel>,
     evidence: Vec<evidence::ActiveModel>,
@@ -130,7 +131,7 @@ async fn populate(
 ) -> anyhow::Result<Population> {
     let Cast { org, hr, advisor } = who;
     let rows = item::Entity::find().filter(item::Column::OrganisationId.eq(org)).all(txn).await?;
-    let mut p = Population { items: vec![], transitions: vec![], evidence: vec![] };
+    let mut p = Population { org, items: vec![], transitions: vec![], evidence: vec![] };
     for row in rows {
         let Some(list) = state.checklists.get(&row.checklist_key) else { continue };
         let Some(index) = list.items.iter().position(|i| i.key == row.item_key) else { continue };
@@ -192,7 +193,7 @@ async fn populate(
     Ok(p)
 }
 
-async fn store(txn: &DatabaseTransaction, p: Population) -> anyhow::Result<()> {
+async fn store(txn: &DatabaseTransaction, state: &AppState, p: Population) -> anyhow::Result<()> {
     for am in p.items {
         am.update(txn).await?;
     }
@@ -202,6 +203,7 @@ async fn store(txn: &DatabaseTransaction, p: Population) -> anyhow::Result<()> {
     for chunk in p.evidence.chunks(300) {
         evidence::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
     }
+    crate::services::progress::refresh(txn, &state.checklists, &[p.org]).await?;
     Ok(())
 }
 
@@ -246,7 +248,7 @@ pub async fn load_showcase(state: &AppState) -> anyhow::Result<String> {
             if list == "bespreken" && i < 3 { S::InProgress } else { S::Open }
         })
         .await?;
-        store(&txn, p).await?;
+        store(&txn, state, p).await?;
         // Half-way: Bespreken done, Beschrijven waiting for review, Bekwamen under way.
         let p = populate(&txn, state, Cast { org: orgs[1], hr: ids[3], advisor }, now, &mut rng, &mut |list, i, _| {
             match list {
@@ -260,7 +262,7 @@ pub async fn load_showcase(state: &AppState) -> anyhow::Result<String> {
             }
         })
         .await?;
-        store(&txn, p).await?;
+        store(&txn, state, p).await?;
         // All four pillars complete; Going-Ahead under way.
         let p = populate(&txn, state, Cast { org: orgs[2], hr: ids[5], advisor }, now, &mut rng, &mut |list, i, _| {
             match list {
@@ -271,7 +273,7 @@ pub async fn load_showcase(state: &AppState) -> anyhow::Result<String> {
             }
         })
         .await?;
-        store(&txn, p).await?;
+        store(&txn, state, p).await?;
         txn.commit().await?;
         out.push_str("Demo data loaded: three organisations (just started, half-way, all pillars complete).\n");
     }
@@ -307,7 +309,7 @@ async fn ensure_team(state: &AppState) -> anyhow::Result<()> {
         };
         ids.push(id);
     }
-    let actor = |user_id, role| Actor { user_id, role, organisation_id: Some(org), assigned: vec![] };
+    let actor = |user_id, role| Actor { user_id, role, organisation_id: Some(org), assigned: Default::default() };
     let (manager, carer) = (actor(ids[0], Role::Manager), actor(ids[1], Role::Employee));
     let on_line = reporting_line::Entity::find().filter(reporting_line::Column::UserId.eq(carer.user_id));
     if on_line.one(&state.db).await?.is_none() {
@@ -402,7 +404,7 @@ pub async fn load_many(state: &AppState, n: usize) -> anyhow::Result<String> {
                 }
             })
             .await?;
-            store(&txn, p).await?;
+            store(&txn, state, p).await?;
         }
         txn.commit().await?;
     }

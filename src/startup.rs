@@ -66,6 +66,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         queries,
         passport_keys: Arc::new(passport_keys),
         rate_limits: Arc::new(crate::http::rate_limit::RateLimits::new(config_rate_limits)),
+        assignments: Arc::default(),
     })
 }
 

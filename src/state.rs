@@ -27,6 +27,8 @@ pub struct AppState {
     pub passport_keys: Arc<PassportKeys>,
     /// Rate limits per client address (in memory, per instance).
     pub rate_limits: Arc<RateLimits>,
+    /// Advisors' assigned organisations, read again only when they change.
+    pub assignments: Arc<crate::services::accounts::AssignmentCache>,
 }
 
 impl AppState {

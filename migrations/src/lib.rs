@@ -12,6 +12,7 @@ mod m20261125_000010_accounts;
 mod m20261125_000020_outbox_delivery;
 mod m20261126_000100_review_flow;
 mod m20261201_000100_people;
+mod m20261202_000100_progress;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000020_outbox_delivery::Migration),
             Box::new(m20261126_000100_review_flow::Migration),
             Box::new(m20261201_000100_people::Migration),
+            Box::new(m20261202_000100_progress::Migration),
         ]
     }
 }

@@ -15,5 +15,5 @@ pub struct ApiAuth(pub Actor);
 async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
     let state = req.data::<AppState>().ok_or_else(|| AppError::internal("no state"))?;
     let user = accounts::bearer_user(state, &bearer.token).await?.ok_or(AppError::Unauthenticated)?;
-    Ok(accounts::actor_for(&state.db, &user).await?)
+    Ok(accounts::actor_for(&state.db, &state.assignments, &user).await?)
 }

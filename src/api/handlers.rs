@@ -143,7 +143,7 @@ impl Api {
         cursor: Query<Option<Cursor>>,
     ) -> Result<Page<Organisation>> {
         let page = page::request("organisations", limit.0, cursor.0)?;
-        Ok(Json(Page::of(organisations::visible(&state, &auth.0, &page).await?, Into::into)))
+        Ok(Json(Page::of(organisations::visible(&state, &auth.0, None, &page).await?, Into::into)))
     }
 
     /// Creates an organisation with all checklist items open (operators).

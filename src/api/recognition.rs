@@ -316,7 +316,10 @@ pub struct AdvisorLoad {
 #[oai(rename_all = "snake_case")]
 pub struct OperatorOverview {
     pub organisations: u64,
+    /// The first 50 organisations without an advisor, by name.
     pub unassigned: Vec<Organisation>,
+    /// How many organisations have no advisor.
+    pub unassigned_total: u64,
     pub advisors: Vec<AdvisorLoad>,
 }
 
@@ -514,6 +517,7 @@ impl RecognitionApi {
         Ok(Json(OperatorOverview {
             organisations: o.organisations as u64,
             unassigned: o.unassigned.into_iter().map(Into::into).collect(),
+            unassigned_total: o.unassigned_total as u64,
             advisors: o
                 .advisors
                 .into_iter()

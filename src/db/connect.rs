@@ -72,7 +72,7 @@ pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, D
 /// Serialises one kind of write inside a write transaction (e.g. numbering, one pending
 /// application per organisation): on PostgreSQL a transaction-scoped advisory lock on `key`;
 /// on SQLite nothing more is needed, as `write_txn` already holds the database's write lock.
-pub async fn serialise(txn: &DatabaseTransaction, what: &str, id: i64) -> Result<(), DbErr> {
+pub async fn serialise(txn: &impl ConnectionTrait, what: &str, id: i64) -> Result<(), DbErr> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }

@@ -3,5 +3,6 @@ pub mod backup;
 pub mod connect;
 pub mod entities;
 pub mod page;
+pub mod scope;
 
 pub use connect::{connect, migrate, write_txn};

@@ -1,6 +1,6 @@
 //! One page of a query, by keyset (see `domain::page`): the database sorts, counts and cuts, so a
 //! page costs the same on the first page as on the hundredth, whatever the size of the table.
-use sea_orm::sea_query::{ColumnType, SimpleExpr};
+use sea_orm::sea_query::{ColumnType, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as SqlOrder, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select, Value,
@@ -9,39 +9,64 @@ use sea_orm::{
 use crate::domain::page::{Key, Order, Page, PageRequest, Part};
 use crate::error::{AppError, AppResult, FieldError};
 
-/// How a list is sorted in the database: by `sort` (a column without nulls) when given, then by
-/// `id`, both in `order`. The row's key for the cursor is `[sort, id]` or `[id]`.
-pub struct Keyset<C> {
-    pub sort: Option<C>,
-    pub id: C,
-    pub order: Order,
+/// A column a list is sorted by, of the selected table or of one joined to it.
+pub struct SortColumn {
+    expr: Expr,
+    ty: ColumnType,
 }
 
-impl<C: ColumnTrait> Keyset<C> {
-    pub fn by_id(id: C, order: Order) -> Self {
-        Keyset { sort: None, id, order }
+impl SortColumn {
+    pub fn of<C: ColumnTrait>(c: C) -> Self {
+        SortColumn { expr: Expr::col(c.as_column_ref()), ty: c.def().get_column_type().clone() }
+    }
+}
+
+/// How a list is sorted in the database: by `sorts` (columns without nulls) in turn, then by
+/// `id`, all in `order`. The row's key for the cursor is `[sort…, id]`.
+pub struct Keyset {
+    sorts: Vec<SortColumn>,
+    id: SortColumn,
+    order: Order,
+}
+
+impl Keyset {
+    pub fn by_id<C: ColumnTrait>(id: C, order: Order) -> Self {
+        Keyset { sorts: vec![], id: SortColumn::of(id), order }
     }
 
-    pub fn by(sort: C, id: C, order: Order) -> Self {
-        Keyset { sort: Some(sort), id, order }
+    pub fn by<C: ColumnTrait>(sort: C, id: C, order: Order) -> Self {
+        Keyset { sorts: vec![SortColumn::of(sort)], id: SortColumn::of(id), order }
     }
 
-    /// The rows after `key`: `(sort, id) > (s, i)` spelled out, as both databases read it.
+    pub fn by_all(sorts: Vec<SortColumn>, id: SortColumn, order: Order) -> Self {
+        Keyset { sorts, id, order }
+    }
+
+    /// The rows after `key`: `(s1, …, id) > (k1, …, i)` spelled out, as both databases read it:
+    /// `s1 > k1 OR (s1 = k1 AND (s2 > k2 OR (…)))`.
     fn after(&self, key: &Key) -> AppResult<Condition> {
         let invalid = || AppError::Invalid(vec![FieldError::new("cursor", crate::domain::page::CURSOR_INVALID)]);
-        let beyond = |col: C, v: Value| -> SimpleExpr {
+        let beyond = |col: &SortColumn, v: Value| -> Expr {
             match self.order {
-                Order::Asc => col.gt(v),
-                Order::Desc => col.lt(v),
+                Order::Asc => col.expr.clone().gt(v),
+                Order::Desc => col.expr.clone().lt(v),
             }
         };
-        match (self.sort, key.as_slice()) {
-            (None, [id @ Part::Int(_)]) => Ok(Condition::all().add(beyond(self.id, value(id)))),
-            (Some(sort), [s, id @ Part::Int(_)]) if fits(s, sort.def().get_column_type()) => Ok(Condition::any()
-                .add(beyond(sort, value(s)))
-                .add(Condition::all().add(sort.eq(value(s))).add(beyond(self.id, value(id))))),
-            _ => Err(invalid()),
+        let columns: Vec<&SortColumn> = self.sorts.iter().chain([&self.id]).collect();
+        if key.len() != columns.len() || !matches!(key.last(), Some(Part::Int(_))) {
+            return Err(invalid());
         }
+        if columns.iter().zip(key).any(|(c, p)| !fits(p, &c.ty)) {
+            return Err(invalid());
+        }
+        // Built from the last column outwards.
+        let mut cond = Condition::all().add(beyond(&self.id, value(&key[columns.len() - 1])));
+        for (c, p) in columns.iter().zip(key).rev().skip(1) {
+            cond = Condition::any()
+                .add(beyond(c, value(p)))
+                .add(Condition::all().add(c.expr.clone().eq(value(p))).add(cond));
+        }
+        Ok(cond)
     }
 }
 
@@ -53,6 +78,7 @@ fn fits(part: &Part, column: &ColumnType) -> bool {
         Part::Time(_) => {
             matches!(column, ColumnType::DateTime | ColumnType::Timestamp | ColumnType::TimestampWithTimeZone)
         }
+        Part::Date(_) => matches!(column, ColumnType::Date),
         Part::Null => false,
     }
 }
@@ -62,6 +88,7 @@ fn value(p: &Part) -> Value {
         Part::Int(i) => (*i).into(),
         Part::Text(s) => s.clone().into(),
         Part::Time(t) => (*t).into(),
+        Part::Date(d) => (*d).into(),
         Part::Null => Value::BigInt(None),
     }
 }
@@ -71,7 +98,7 @@ pub async fn fetch<E: EntityTrait>(
     db: &impl ConnectionTrait,
     mut select: Select<E>,
     req: &PageRequest,
-    keyset: Keyset<E::Column>,
+    keyset: Keyset,
     key: impl Fn(&E::Model) -> Key,
 ) -> AppResult<Page<E::Model>>
 where
@@ -86,9 +113,17 @@ where
         Order::Asc => SqlOrder::Asc,
         Order::Desc => SqlOrder::Desc,
     };
-    if let Some(sort) = keyset.sort {
-        select = select.order_by(sort, dir.clone());
+    for sort in keyset.sorts {
+        select = select.order_by(sort.expr, dir.clone());
     }
-    let rows = select.order_by(keyset.id, dir).limit(req.limit + 1).all(db).await?;
+    let rows = select.order_by(keyset.id.expr, dir).limit(req.limit + 1).all(db).await?;
     Ok(Page::from_fetched(req, rows, total, key))
+}
+
+/// `column` (lower-cased) contains `text` (lower-case), with LIKE's own wildcards in `text` taken
+/// literally. lower() folds ASCII only on SQLite, so other letters match as typed there.
+pub fn name_contains<C: ColumnTrait>(column: C, text: &str) -> Expr {
+    let escaped: String =
+        text.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    Expr::expr(Func::lower(Expr::col(column.as_column_ref()))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Rows per page when the client does not say.
@@ -25,6 +25,7 @@ pub enum Part {
     Int(i64),
     Text(String),
     Time(DateTime<Utc>),
+    Date(NaiveDate),
 }
 
 impl From<i64> for Part {
@@ -45,6 +46,12 @@ impl From<DateTime<Utc>> for Part {
     }
 }
 
+impl From<NaiveDate> for Part {
+    fn from(v: NaiveDate) -> Self {
+        Part::Date(v)
+    }
+}
+
 impl<T: Into<Part>> From<Option<T>> for Part {
     fn from(v: Option<T>) -> Self {
         v.map_or(Part::Null, Into::into)
@@ -61,6 +68,13 @@ pub enum Order {
 }
 
 impl Order {
+    pub fn reversed(self) -> Order {
+        match self {
+            Order::Asc => Order::Desc,
+            Order::Desc => Order::Asc,
+        }
+    }
+
     pub fn cmp(self, a: &Key, b: &Key) -> Ordering {
         match self {
             Order::Asc => a.cmp(b),

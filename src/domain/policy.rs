@@ -12,7 +12,7 @@ pub struct Actor {
     /// The organisation of members (HR lead, director, manager, employee).
     pub organisation_id: Option<i64>,
     /// The organisations an advisor is assigned to.
-    pub assigned: Vec<i64>,
+    pub assigned: std::sync::Arc<Vec<i64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,7 +290,7 @@ mod menu_tests {
     use super::*;
 
     fn actor(role: Role, org: Option<i64>) -> Actor {
-        Actor { user_id: 1, role, organisation_id: org, assigned: vec![] }
+        Actor { user_id: 1, role, organisation_id: org, assigned: Default::default() }
     }
 
     #[test]
@@ -317,7 +317,7 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, org: Option<i64>, assigned: Vec<i64>) -> Actor {
-        Actor { user_id: 1, role, organisation_id: org, assigned }
+        Actor { user_id: 1, role, organisation_id: org, assigned: assigned.into() }
     }
 
     #[test]
@@ -376,7 +376,7 @@ mod tests {
             user_id,
             role,
             organisation_id: org,
-            assigned,
+            assigned: assigned.into(),
         };
         assert_eq!(who(10, Role::Employee, Some(1), vec![]).may_read_passport(&f), Ok(Side::Carer));
         assert_eq!(who(20, Role::Manager, Some(1), vec![]).may_read_passport(&f), Ok(Side::Manager));

@@ -50,6 +50,9 @@ impl ItemStatus {
         matches!(self, ItemStatus::Accepted | ItemStatus::NotApplicable)
     }
 
+    /// The statuses that wait for the advisor.
+    pub const WAITING: [ItemStatus; 2] = [ItemStatus::Submitted, ItemStatus::NotApplicableProposed];
+
     /// Waits for the advisor.
     pub fn awaits_review(self) -> bool {
         matches!(self, ItemStatus::Submitted | ItemStatus::NotApplicableProposed)

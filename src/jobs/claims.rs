@@ -2,10 +2,13 @@
 //! key before it acts, and marks it finished in the same transaction as its work. Another
 //! instance that tries the same period finds the row and does nothing. A claim whose holder
 //! crashed expires after the lease and is taken over (the attempt number fences the old holder).
-use chrono::Duration;
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use std::collections::{HashMap, HashSet};
 
+use chrono::Duration;
+use sea_orm::sea_query::{Condition, Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+
+use super::Job;
 use crate::db::entities::job_run;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -81,6 +84,44 @@ pub async fn claim(state: &AppState, job: &str, period: &str, scope: &str) -> Ap
         .exec(&state.db)
         .await?;
     Ok((taken.rows_affected == 1).then_some(Claim { id: existing.id, attempt: existing.attempts + 1 }))
+}
+
+/// The claims of one run of a job. Whether a period is settled (done, or held by a live lease)
+/// is read once per period for every scope, so a heartbeat with nothing to do costs one query
+/// per period whatever the number of organisations, instead of one per organisation.
+pub struct Claims {
+    pub job: Job,
+    settled: HashMap<String, HashSet<String>>,
+}
+
+impl Claims {
+    pub fn new(job: Job) -> Self {
+        Claims { job, settled: HashMap::new() }
+    }
+
+    /// Claims (period, scope) for this job, as `claim` does, skipping the settled ones unasked.
+    pub async fn claim(&mut self, state: &AppState, period: &str, scope: &str) -> AppResult<Option<Claim>> {
+        if !self.settled.contains_key(period) {
+            let scopes: Vec<String> = job_run::Entity::find()
+                .select_only()
+                .column(job_run::Column::Scope)
+                .filter(job_run::Column::Job.eq(self.job.name()))
+                .filter(job_run::Column::Period.eq(period))
+                .filter(
+                    Condition::any()
+                        .add(job_run::Column::FinishedAt.is_not_null())
+                        .add(job_run::Column::ExpiresAt.gt(state.now())),
+                )
+                .into_tuple()
+                .all(&state.db)
+                .await?;
+            self.settled.insert(period.to_string(), scopes.into_iter().collect());
+        }
+        if self.settled.get(period).is_some_and(|s| s.contains(scope)) {
+            return Ok(None);
+        }
+        claim(state, self.job.name(), period, scope).await
+    }
 }
 
 /// Marks the claim done inside the transaction of the work; false if the claim was lost.

@@ -15,7 +15,7 @@ use crate::domain::role::Role;
 use crate::domain::schedule::{self, REMINDER_HOUR, Rule, local_at, local_date, zone};
 use crate::domain::workflow::ItemStatus;
 use crate::error::AppResult;
-use crate::services::assessment::apply_transition;
+use crate::services::assessment::{Step, apply_transition};
 use crate::services::audit::{self, Entry};
 use crate::services::notifications::{Kind, Notice, notify};
 use crate::state::AppState;
@@ -23,8 +23,8 @@ use crate::state::AppState;
 /// Claims (job, period, scope); if this run got it, runs the body in a transaction that also
 /// finishes the claim. The body evaluates to the number of reminders stored.
 macro_rules! once {
-    ($state:expr, $report:expr, $job:expr, $period:expr, $scope:expr, |$txn:ident| $body:block) => {{
-        if let Some(claim) = claims::claim($state, $job.name(), &$period, &$scope).await? {
+    ($state:expr, $report:expr, $claims:expr, $period:expr, $scope:expr, |$txn:ident| $body:block) => {{
+        if let Some(claim) = $claims.claim($state, &$period, &$scope).await? {
             let $txn = write_txn(&$state.db).await?;
             let result: AppResult<usize> = async { $body }.await;
             match result {
@@ -37,7 +37,7 @@ macro_rules! once {
                 }
                 Err(e) => {
                     drop($txn);
-                    tracing::warn!(job = $job.name(), period = %$period, scope = %$scope, error = %e, "job period failed");
+                    tracing::warn!(job = $claims.job.name(), period = %$period, scope = %$scope, error = %e, "job period failed");
                     claims::fail($state, &claim, &e.to_string()).await?;
                     $report.failed += 1;
                 }
@@ -75,7 +75,7 @@ async fn notify_all(db: &impl ConnectionTrait, state: &AppState, to: &[user::Mod
     for u in to {
         // A reminder's link leads into the organisation's pages; someone who may not open them
         // (a manager, a carer) is led to their own start page instead of a refusal.
-        let actor = crate::services::accounts::actor_for(db, u).await?;
+        let actor = crate::services::accounts::actor_for(db, &state.assignments, u).await?;
         let may_open = r.organisation_id.is_none_or(|org| actor.may(Permission::ViewAssessment, org).is_ok());
         let link =
             if may_open { r.link.clone() } else { Some(format!("{}{}", state.public_url(), actor.home().path())) };
@@ -106,6 +106,7 @@ fn reminder_day(tz: Tz, now: DateTime<Utc>) -> NaiveDate {
 
 pub async fn day_of_carers(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::DayOfCarers;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     for o in organisations(state).await? {
         let tz = zone(&o.timezone);
@@ -123,7 +124,7 @@ pub async fn day_of_carers(state: &AppState, report: &mut Report) -> AppResult<(
         }
         let period = format!("{year}-{stage}");
         let scope = org_scope(&o);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let hr = members(&txn, o.id, &[Role::HrLead]).await?;
             let mut link = Some(format!("{}/organisations/{}", state.public_url(), o.id));
             let mut item_text = None;
@@ -173,7 +174,8 @@ pub async fn day_of_carers(state: &AppState, report: &mut Report) -> AppResult<(
 /// Puts an accepted item back to due, with its history line and an audit entry.
 async fn lapse(db: &impl ConnectionTrait, state: &AppState, row: &item::Model, reason: String) -> AppResult<()> {
     let now = state.now();
-    apply_transition(db, row, ItemStatus::Accepted, ItemStatus::Due, None, Some(reason.clone()), now).await?;
+    let step = Step { from: ItemStatus::Accepted, to: ItemStatus::Due, actor_id: None, reason: Some(reason.clone()) };
+    apply_transition(db, &state.checklists, row, step, now).await?;
     audit::record(
         db,
         now,
@@ -191,6 +193,7 @@ async fn lapse(db: &impl ConnectionTrait, state: &AppState, row: &item::Model, r
 
 pub async fn appraisal_cycle(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::AppraisalCycle;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     for o in organisations(state).await? {
         let Some(month) = o.appraisal_month.and_then(|m| u32::try_from(m).ok()) else { continue };
@@ -203,7 +206,7 @@ pub async fn appraisal_cycle(state: &AppState, report: &mut Report) -> AppResult
         }
         let period = format!("{}-{month:02}", today.year());
         let scope = org_scope(&o);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let to = members(&txn, o.id, &[Role::HrLead, Role::Manager]).await?;
             let params = minijinja::context! { organisation => o.name.clone() };
             let link = Some(format!("{}/organisations/{}/checklists/borgen", state.public_url(), o.id));
@@ -227,6 +230,7 @@ pub async fn appraisal_cycle(state: &AppState, report: &mut Report) -> AppResult
 
 pub async fn manager_briefing(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::ManagerBriefing;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     let orgs: HashMap<i64, organisation::Model> = organisations(state).await?.into_iter().map(|o| (o.id, o)).collect();
     let managers = user::Entity::find()
@@ -250,7 +254,7 @@ pub async fn manager_briefing(state: &AppState, report: &mut Report) -> AppResul
         };
         let period = format!("cycle-{k}");
         let scope = format!("user:{}", m.id);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let params = minijinja::context! { organisation => o.name.clone(), years => every };
             let link = Some(format!("{}/organisations/{}", state.public_url(), o.id));
             notify_all(
@@ -273,6 +277,7 @@ pub async fn manager_briefing(state: &AppState, report: &mut Report) -> AppResul
 
 pub async fn handbook_check(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::HandbookCheck;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     for o in organisations(state).await? {
         let tz = zone(&o.timezone);
@@ -287,7 +292,7 @@ pub async fn handbook_check(state: &AppState, report: &mut Report) -> AppResult<
         };
         let period = year.to_string();
         let scope = org_scope(&o);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let hr = members(&txn, o.id, &[Role::HrLead]).await?;
             let params = minijinja::context! { organisation => o.name.clone() };
             let link = Some(format!("{}/organisations/{}/checklists/borgen", state.public_url(), o.id));
@@ -316,13 +321,14 @@ fn step(days_left: i64, steps: &[i64]) -> Option<i64> {
 
 pub async fn evidence_lapsing(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::EvidenceLapsing;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     for o in organisations(state).await? {
         let tz = zone(&o.timezone);
         let day = reminder_day(tz, now);
         let period = day.to_string();
         let scope = org_scope(&o);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let items: HashMap<i64, item::Model> = item::Entity::find()
                 .filter(item::Column::OrganisationId.eq(o.id))
                 .filter(item::Column::Status.eq(ItemStatus::Accepted.as_str()))
@@ -406,6 +412,7 @@ pub async fn evidence_lapsing(state: &AppState, report: &mut Report) -> AppResul
 
 pub async fn recognition_expiry(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::RecognitionExpiry;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     let orgs = organisations(state).await?;
     // Each organisation's newest recognition, in one query.
@@ -422,7 +429,7 @@ pub async fn recognition_expiry(state: &AppState, report: &mut Report) -> AppRes
         let Some(s) = step(days_left, &[90, 30, 7]) else { continue };
         let period = format!("{}-{s}", r.number);
         let scope = org_scope(&o);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let mut to = members(&txn, o.id, &[Role::HrLead]).await?;
             to.extend(crate::services::organisations::advisors_of(&txn, o.id).await?.into_iter().filter(|u| u.active));
             let params = minijinja::context! { organisation => o.name.clone(), number => r.number.clone(), days => days_left,
@@ -448,6 +455,7 @@ pub async fn recognition_expiry(state: &AppState, report: &mut Report) -> AppRes
 
 pub async fn advisor_digest(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::AdvisorDigest;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     let tz = chrono_tz::Europe::Amsterdam;
     let monday = schedule::week_start(local_date(tz, now));
@@ -462,7 +470,7 @@ pub async fn advisor_digest(state: &AppState, report: &mut Report) -> AppResult<
         .await?;
     for a in advisors {
         let scope = format!("user:{}", a.id);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let orgs: Vec<i64> = advisor_assignment::Entity::find()
                 .filter(advisor_assignment::Column::AdvisorId.eq(a.id))
                 .all(&txn)
@@ -479,10 +487,7 @@ pub async fn advisor_digest(state: &AppState, report: &mut Report) -> AppResult<
                 .collect();
             let waiting = item::Entity::find()
                 .filter(item::Column::OrganisationId.is_in(orgs.clone()))
-                .filter(
-                    item::Column::Status
-                        .is_in([ItemStatus::Submitted.as_str(), ItemStatus::NotApplicableProposed.as_str()]),
-                )
+                .filter(item::Column::Status.is_in(ItemStatus::WAITING.map(ItemStatus::as_str)))
                 .all(&txn)
                 .await?;
             let applications = recognition_application::Entity::find()
@@ -528,6 +533,7 @@ pub async fn advisor_digest(state: &AppState, report: &mut Report) -> AppResult<
 
 pub async fn custom_moments(state: &AppState, report: &mut Report) -> AppResult<()> {
     let job = Job::CustomMoments;
+    let mut claims = claims::Claims::new(job);
     let now = state.now();
     let orgs: HashMap<i64, organisation::Model> = organisations(state).await?.into_iter().map(|o| (o.id, o)).collect();
     let moments =
@@ -544,7 +550,7 @@ pub async fn custom_moments(state: &AppState, report: &mut Report) -> AppResult<
         let Some(at) = rule.latest_until(zone(&o.timezone), now).filter(|at| *at > m.created_at) else { continue };
         let period = at.format("%Y-%m-%dT%H:%MZ").to_string();
         let scope = format!("moment:{}", m.id);
-        once!(state, report, job, period, scope, |txn| {
+        once!(state, report, claims, period, scope, |txn| {
             let roles: Vec<Role> = m.recipients.split(',').filter_map(|r| Role::parse(r.trim())).collect();
             let to = members(&txn, o.id, &roles).await?;
             let params = minijinja::context! { organisation => o.name.clone(), title => m.title.clone(), message => m.message.clone() };
@@ -574,7 +580,8 @@ pub async fn housekeeping(state: &AppState, report: &mut Report) -> AppResult<()
     let period = local_date(zone("Europe/Amsterdam"), now).to_string();
     // Rows removed are the claim's outcome, not reminders: keep them out of the count.
     let notices = report.notices;
-    once!(state, report, Job::Housekeeping, period, "all", |txn| {
+    let mut claims = claims::Claims::new(Job::Housekeeping);
+    once!(state, report, claims, period, "all", |txn| {
         crate::services::housekeeping::purge(&txn, &state.config, now).await
     });
     report.notices = notices;

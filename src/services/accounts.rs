@@ -1,8 +1,14 @@
 //! Accounts: the first operator, invitations, login sessions, password resets and API tokens.
 //! Sessions live in the database (only a hash of the cookie's token), so any instance can serve
 //! any request.
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+};
 
 use super::audit::{self, Entry};
 use super::crypto::{dummy_password_hash, hash_token, random_token};
@@ -41,19 +47,69 @@ impl Purpose {
     }
 }
 
-/// Loads what the policy needs about a user in one extra query (advisors' assignments).
-pub async fn actor_for(db: &impl ConnectionTrait, u: &user::Model) -> AppResult<Actor> {
+/// Advisors' assigned organisations by advisor, with the `assignments_version` they were read
+/// at. An advisor may look after thousands of organisations; reading them on every request cost
+/// more than the page. The version is on the user row every request reads anyway, bumped in the
+/// transaction that changes the assignments, so each instance reads them again on its first
+/// request after a change.
+#[derive(Default)]
+pub struct AssignmentCache(std::sync::Mutex<HashMap<i64, Cached>>);
+
+/// An advisor's organisations as read at one version of their assignments.
+struct Cached {
+    version: i64,
+    organisations: Arc<Vec<i64>>,
+}
+
+/// Advisors kept at most; beyond, the cache starts over (each is read again once).
+const CACHED_ADVISORS: usize = 10_000;
+
+impl AssignmentCache {
+    fn get(&self, advisor: i64, version: i64) -> Option<Arc<Vec<i64>>> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&advisor).filter(|c| c.version == version).map(|c| c.organisations.clone())
+    }
+
+    fn put(&self, advisor: i64, version: i64, ids: Arc<Vec<i64>>) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= CACHED_ADVISORS {
+            map.clear();
+        }
+        map.insert(advisor, Cached { version, organisations: ids });
+    }
+}
+
+/// Marks these advisors' assignments as changed, inside the transaction that changes them.
+pub async fn assignments_changed(db: &impl ConnectionTrait, advisors: &[i64]) -> AppResult<()> {
+    if !advisors.is_empty() {
+        user::Entity::update_many()
+            .col_expr(user::Column::AssignmentsVersion, Expr::col(user::Column::AssignmentsVersion).add(1))
+            .filter(user::Column::Id.is_in(advisors.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What the policy needs about a user (an advisor's assignments from `cache` when unchanged).
+pub async fn actor_for(db: &impl ConnectionTrait, cache: &AssignmentCache, u: &user::Model) -> AppResult<Actor> {
     let role = Role::parse(&u.role).ok_or_else(|| AppError::internal(format!("unknown role {}", u.role)))?;
-    let assigned = if role == Role::Advisor {
-        advisor_assignment::Entity::find()
-            .filter(advisor_assignment::Column::AdvisorId.eq(u.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|a| a.organisation_id)
-            .collect()
+    let assigned = if role != Role::Advisor {
+        Arc::default()
+    } else if let Some(ids) = cache.get(u.id, u.assignments_version) {
+        ids
     } else {
-        vec![]
+        let ids: Arc<Vec<i64>> = Arc::new(
+            advisor_assignment::Entity::find()
+                .select_only()
+                .column(advisor_assignment::Column::OrganisationId)
+                .filter(advisor_assignment::Column::AdvisorId.eq(u.id))
+                .into_tuple()
+                .all(db)
+                .await?,
+        );
+        cache.put(u.id, u.assignments_version, ids.clone());
+        ids
     };
     Ok(Actor { user_id: u.id, role, organisation_id: u.organisation_id, assigned })
 }
@@ -344,6 +400,7 @@ pub(crate) async fn assign_advisor_in(
         }
         .insert(db)
         .await?;
+        assignments_changed(db, &[advisor_id]).await?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::audit::{self, Entry};
+use super::progress;
 use crate::db::entities::{comment, evidence, item, item_opening, item_transition, organisation, user};
 use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
@@ -63,7 +64,9 @@ pub async fn ensure_items(
             .into_iter()
             .collect();
         let mut missing = vec![];
+        let mut changed = vec![];
         for &org in chunk {
+            let before = missing.len();
             for list in checklists.all() {
                 for it in &list.items {
                     if !existing.contains(&(org, list.key.clone(), it.key.clone())) {
@@ -81,11 +84,15 @@ pub async fn ensure_items(
                     }
                 }
             }
+            if missing.len() > before {
+                changed.push(org);
+            }
         }
         created += missing.len();
         for batch in missing.chunks(500) {
             item::Entity::insert_many(batch.to_vec()).exec(db).await?;
         }
+        progress::refresh(db, checklists, &changed).await?;
     }
     Ok(created)
 }
@@ -98,7 +105,15 @@ pub async fn sync_checklists(state: &AppState) -> AppResult<usize> {
         .into_tuple::<i64>()
         .all(&state.db)
         .await?;
-    ensure_items(&state.db, &state.checklists, &orgs, state.now()).await
+    let added = ensure_items(&state.db, &state.checklists, &orgs, state.now()).await?;
+    let recounted = progress::refresh_stale(&state.db, &state.checklists).await?;
+    if recounted > 0 {
+        tracing::info!(
+            organisations = recounted,
+            "progress counted for organisations new to it or to these checklists"
+        );
+    }
+    Ok(added)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -588,7 +603,8 @@ pub async fn transition(
     let to = workflow::transition(ItemFacts { status: from, evidence_count }, action, reason)?;
     let now = state.now();
     let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(String::from);
-    apply_transition(&txn, &row, from, to, Some(actor.user_id), reason.clone(), now).await?;
+    let step = Step { from, to, actor_id: Some(actor.user_id), reason: reason.clone() };
+    apply_transition(&txn, &state.checklists, &row, step, now).await?;
     audit::record(
         &txn,
         now,
@@ -606,7 +622,6 @@ pub async fn transition(
     item::Entity::find_by_id(row.id).one(&state.db).await?.ok_or(AppError::NotFound)
 }
 
-/// Writes a status change if the item still has `from`, and its history line.
 /// The item's entity tag: what a client saw when it read the item's state (status, owner, due
 /// date). Evidence and comments are added beside it and do not change it.
 pub fn item_etag(row: &item::Model) -> String {
@@ -625,15 +640,24 @@ async fn current_item(txn: &impl ConnectionTrait, id: i64, expect: Option<&IfMat
     Ok(row)
 }
 
+/// One status change of an item, by someone (or by the service, `actor_id` None).
+pub struct Step {
+    pub from: ItemStatus,
+    pub to: ItemStatus,
+    pub actor_id: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Writes a status change if the item still has `from`, its history line, and the organisation's
+/// kept progress (`progress::refresh`), all in the caller's transaction.
 pub async fn apply_transition(
     db: &impl ConnectionTrait,
+    checklists: &Checklists,
     row: &item::Model,
-    from: ItemStatus,
-    to: ItemStatus,
-    actor_id: Option<i64>,
-    reason: Option<String>,
+    step: Step,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    let Step { from, to, actor_id, reason } = step;
     let updated = item::Entity::update_many()
         .col_expr(item::Column::Status, Expr::value(to.as_str()))
         .col_expr(item::Column::StatusChangedAt, Expr::value(now))
@@ -655,7 +679,7 @@ pub async fn apply_transition(
     }
     .insert(db)
     .await?;
-    Ok(())
+    progress::refresh(db, checklists, &[row.organisation_id]).await
 }
 
 /// Submitted items reach the advisors (bundled, see `review_mail`); decisions reach the
@@ -824,10 +848,8 @@ pub struct QueueEntry {
 /// The items waiting for this advisor, oldest first (the queue's one order).
 fn waiting_for(actor: &Actor) -> sea_orm::Select<item::Entity> {
     item::Entity::find()
-        .filter(item::Column::OrganisationId.is_in(actor.assigned.clone()))
-        .filter(
-            item::Column::Status.is_in([ItemStatus::Submitted.as_str(), ItemStatus::NotApplicableProposed.as_str()]),
-        )
+        .filter(crate::db::scope::organisations(actor, item::Column::OrganisationId))
+        .filter(item::Column::Status.is_in(ItemStatus::WAITING.map(ItemStatus::as_str)))
         .order_by_asc(item::Column::StatusChangedAt)
         .order_by_asc(item::Column::Id)
 }

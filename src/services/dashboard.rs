@@ -3,18 +3,24 @@
 //! however many organisations or items there are (no query per row).
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityName, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
+};
 use serde::Serialize;
 
 use super::assessment::{ChecklistSummary, UserRef, progress_by_checklist, status_of};
+use super::progress;
 use super::recognition::{self, RecognitionView, lapsed_items, latest_by_org, standing_of};
-use crate::db::entities::{advisor_assignment, evidence, item, organisation, recognition_application, user};
-use crate::db::page::{self as keyset, Keyset};
+use crate::db::entities::{
+    advisor_assignment, evidence, item, organisation, organisation_figures, recognition_application, user,
+};
+use crate::db::page::{self as keyset, Keyset, SortColumn};
 use crate::domain::chart::{Chart, progress_line};
 use crate::domain::checklist::{Checklists, Kind, PILLARS};
-use crate::domain::page::{Order, Page, PageRequest, Part};
+use crate::domain::page::{Key, Order, Page, PageRequest, Part};
 use crate::domain::policy::{Actor, GlobalPermission, Permission};
 use crate::domain::progress::Progress;
 use crate::domain::recognition::{RENEWAL_WINDOW_DAYS, Standing};
@@ -267,68 +273,42 @@ impl PortfolioQuery {
         }
     }
 
-    /// Whether the database can pick the page: by name, with no filter on the figures or name.
-    pub fn pages_in_database(&self) -> bool {
-        self.sort_key() == "name"
-            && self.q.as_deref().is_none_or(|s| s.trim().is_empty())
-            && !self.waiting.unwrap_or(false)
-            && !self.expiring.unwrap_or(false)
-    }
-
-    /// The list a cursor belongs to: one per sort, direction and way of paging.
+    /// The list a cursor belongs to: one per sort and direction.
     pub fn list(&self) -> String {
         let dir = if self.desc.unwrap_or(false) { "desc" } else { "asc" };
-        let by = if self.pages_in_database() { "db" } else { "all" };
-        format!("portfolio:{}:{dir}:{by}", self.sort_key())
+        format!("portfolio:{}:{dir}", self.sort_key())
+    }
+
+    /// How the database sorts: by the figure asked for, then by name and id. "Oldest" counts
+    /// days waiting, which run the other way from the time waiting began.
+    fn keyset(&self) -> Keyset {
+        use organisation_figures::Column as F;
+        let order = if self.desc.unwrap_or(false) { Order::Desc } else { Order::Asc };
+        let (first, order) = match self.sort_key() {
+            "progress" => (Some(F::Percent), order),
+            "waiting" => (Some(F::Waiting), order),
+            "oldest" => (Some(F::WaitingSince), order.reversed()),
+            "expiry" => (Some(F::ValidUntil), order),
+            _ => (None, order),
+        };
+        let sorts = first.map(SortColumn::of).into_iter().chain([SortColumn::of(organisation::Column::Name)]).collect();
+        Keyset::by_all(sorts, SortColumn::of(organisation::Column::Id), order)
+    }
+
+    fn key(&self, o: &organisation::Model, f: Option<&organisation_figures::Model>) -> Key {
+        let first: Option<Part> = match self.sort_key() {
+            "progress" => Some(i64::from(f.map_or(0, |f| f.percent)).into()),
+            "waiting" => Some(i64::from(f.map_or(0, |f| f.waiting)).into()),
+            "oldest" => Some(f.map_or_else(progress::nothing_waiting, |f| f.waiting_since).into()),
+            "expiry" => Some(f.map_or_else(progress::no_recognition, |f| f.valid_until).into()),
+            _ => None,
+        };
+        first.into_iter().chain([o.name.as_str().into(), o.id.into()]).collect()
     }
 }
 
-/// Items per (organisation, checklist, status), counting only items in the current checklists.
-async fn status_counts(
-    db: &impl ConnectionTrait,
-    lists: &Checklists,
-    orgs: &[i64],
-) -> AppResult<Vec<(i64, String, String, i64)>> {
-    let mut current = Condition::any();
-    for l in lists.all() {
-        current = current.add(
-            Condition::all()
-                .add(item::Column::ChecklistKey.eq(l.key.clone()))
-                .add(item::Column::ItemKey.is_in(l.items.iter().map(|i| i.key.clone()).collect::<Vec<_>>())),
-        );
-    }
-    Ok(item::Entity::find()
-        .select_only()
-        .columns([item::Column::OrganisationId, item::Column::ChecklistKey, item::Column::Status])
-        .column_as(item::Column::Id.count(), "n")
-        .filter(item::Column::OrganisationId.is_in(orgs.to_vec()))
-        .filter(current)
-        .group_by(item::Column::OrganisationId)
-        .group_by(item::Column::ChecklistKey)
-        .group_by(item::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?)
-}
-
-/// Items waiting for review per organisation: (count, oldest).
-async fn waiting_by_org(db: &impl ConnectionTrait, orgs: &[i64]) -> AppResult<HashMap<i64, (i64, DateTime<Utc>)>> {
-    let rows: Vec<(i64, i64, DateTime<Utc>)> = item::Entity::find()
-        .select_only()
-        .column(item::Column::OrganisationId)
-        .column_as(item::Column::Id.count(), "n")
-        .column_as(item::Column::StatusChangedAt.min(), "oldest")
-        .filter(item::Column::OrganisationId.is_in(orgs.to_vec()))
-        .filter(
-            item::Column::Status.is_in([ItemStatus::Submitted.as_str(), ItemStatus::NotApplicableProposed.as_str()]),
-        )
-        .group_by(item::Column::OrganisationId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(o, n, t)| (o, (n, t))).collect())
-}
-
+/// The advisor's organisations, a page at a time: sorted, filtered and cut by the database on the
+/// kept figures (`services::progress`), so only the page's rows are read and computed.
 pub async fn portfolio(
     state: &AppState,
     actor: &Actor,
@@ -336,31 +316,39 @@ pub async fn portfolio(
     q: &PortfolioQuery,
     page: &PageRequest,
 ) -> AppResult<Page<PortfolioRow>> {
+    use organisation_figures::Column as F;
     actor.may_globally(GlobalPermission::ViewPortfolio)?;
     let now = state.now();
     let today = now.date_naive();
-    let mine = organisation::Entity::find().filter(organisation::Column::Id.is_in(actor.assigned.clone()));
-    // By name and unfiltered (the portfolio as it opens) the database picks the page, and only its
-    // organisations' figures are computed. Sorting or filtering by a figure needs every row's
-    // figures, computed here and then cut to the page.
-    let (orgs, from_database) = if q.pages_in_database() {
-        let order = if q.desc.unwrap_or(false) { Order::Desc } else { Order::Asc };
-        let by_name = Keyset::by(organisation::Column::Name, organisation::Column::Id, order);
-        let Page { rows, next, total } =
-            keyset::fetch(&state.db, mine, page, by_name, |o| vec![o.name.as_str().into(), o.id.into()]).await?;
-        (rows, Some((next, total)))
-    } else {
-        (mine.order_by_asc(organisation::Column::Name).all(&state.db).await?, None)
-    };
-    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
-    let mut progress: HashMap<(i64, String), Progress> = HashMap::new();
-    for (org, list, status, n) in status_counts(&state.db, &state.checklists, &ids).await? {
-        let p = progress.entry((org, list)).or_default();
-        for _ in 0..n {
-            p.add(ItemStatus::parse(&status).unwrap_or(ItemStatus::Open));
-        }
+    let mut mine = organisation::Entity::find()
+        .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev())
+        .filter(crate::db::scope::organisations(actor, organisation::Column::Id));
+    if let Some(text) = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
+        mine = mine.filter(keyset::name_contains(organisation::Column::Name, &text));
     }
-    let waiting = waiting_by_org(&state.db, &ids).await?;
+    if q.waiting.unwrap_or(false) {
+        let pending = Query::select()
+            .column(recognition_application::Column::OrganisationId)
+            .from(recognition_application::Entity.table_ref())
+            .and_where(recognition_application::Column::Status.eq(recognition::PENDING))
+            .to_owned();
+        mine = mine.filter(Condition::any().add(F::Waiting.gt(0)).add(organisation::Column::Id.in_subquery(pending)));
+    }
+    if q.expiring.unwrap_or(false) {
+        let until = today + chrono::Duration::days(RENEWAL_WINDOW_DAYS);
+        mine = mine.filter(F::Live.eq(true)).filter(F::ValidUntil.gte(today)).filter(F::ValidUntil.lte(until));
+    }
+    // The cursor's key needs the figures, read below for the page's rows only.
+    let mut orgs = keyset::fetch(&state.db, mine, page, q.keyset(), |_| vec![]).await?;
+    let ids: Vec<i64> = orgs.rows.iter().map(|o| o.id).collect();
+    let kept = progress::stored(&state.db, &ids).await?;
+    let figures: HashMap<i64, organisation_figures::Model> =
+        kept.figures.into_iter().map(|f| (f.organisation_id, f)).collect();
+    if orgs.next.is_some() {
+        orgs.next = orgs.rows.last().map(|o| page.cursor_after(q.key(o, figures.get(&o.id))));
+    }
+    let lists: HashMap<(i64, String), Progress> =
+        kept.lists.iter().map(|r| ((r.organisation_id, r.checklist_key.clone()), Progress::from(r))).collect();
     let pending: std::collections::HashSet<i64> = recognition_application::Entity::find()
         .select_only()
         .column(recognition_application::Column::OrganisationId)
@@ -373,61 +361,37 @@ pub async fn portfolio(
         .collect();
     let recs = latest_by_org(&state.db, &ids).await?;
     let lapsed = lapsed_items(&state.db, &ids, today).await?;
-    let name_filter = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let rows: Vec<PortfolioRow> = orgs
-        .into_iter()
-        .filter(|o| name_filter.as_ref().is_none_or(|f| o.name.to_lowercase().contains(f)))
-        .map(|o| {
-            let mut overall = Progress::default();
-            let pillars = state
-                .checklists
-                .pillars()
-                .map(|l| {
-                    let p = progress.get(&(o.id, l.key.clone())).cloned().unwrap_or_default();
-                    overall.total += p.total;
-                    overall.done += p.done;
-                    PillarCell {
-                        key: l.key.clone(),
-                        title: l.title.get(lang).into(),
-                        percent: p.percent(),
-                        complete: p.complete(),
-                    }
-                })
-                .collect();
-            let w = waiting.get(&o.id);
-            let rec = recs.get(&o.id);
-            let standing = rec.map(|r| standing_of(r, lapsed.get(&o.id).copied().unwrap_or(0), today));
-            let live = standing.is_some_and(|s| matches!(s, Standing::Valid | Standing::AtRisk));
-            PortfolioRow {
-                organisation_id: o.id,
-                name: o.name,
-                pillars,
-                percent: overall.percent(),
-                waiting: w.map(|w| w.0 as usize).unwrap_or(0),
-                oldest_waiting_days: w.map(|w| (now - w.1).num_days()),
-                application_pending: pending.contains(&o.id),
-                standing: standing.map(Standing::as_str),
-                valid_until: rec.map(|r| r.valid_until),
-                expiring_soon: live && rec.is_some_and(|r| (r.valid_until - today).num_days() <= RENEWAL_WINDOW_DAYS),
-            }
-        })
-        .filter(|r| !q.waiting.unwrap_or(false) || r.waiting > 0 || r.application_pending)
-        .filter(|r| !q.expiring.unwrap_or(false) || r.expiring_soon)
-        .collect();
-    if let Some((next, total)) = from_database {
-        return Ok(Page { rows, next, total });
-    }
-    let order = if q.desc.unwrap_or(false) { Order::Desc } else { Order::Asc };
-    let sort = q.sort_key();
-    Ok(crate::domain::page::slice(rows, page, order, |r| {
-        let first: Part = match sort {
-            "progress" => i64::from(r.percent).into(),
-            "waiting" => (r.waiting as i64).into(),
-            "oldest" => r.oldest_waiting_days.unwrap_or(-1).into(),
-            "expiry" => i64::from(r.valid_until.unwrap_or(NaiveDate::MAX).num_days_from_ce()).into(),
-            _ => Part::Null,
-        };
-        vec![first, r.name.to_lowercase().as_str().into(), r.organisation_id.into()]
+    Ok(orgs.map(|o| {
+        let f = figures.get(&o.id);
+        let pillars = state
+            .checklists
+            .pillars()
+            .map(|l| {
+                let p = lists.get(&(o.id, l.key.clone())).cloned().unwrap_or_default();
+                PillarCell {
+                    key: l.key.clone(),
+                    title: l.title.get(lang).into(),
+                    percent: p.percent(),
+                    complete: p.complete(),
+                }
+            })
+            .collect();
+        let waiting = f.map_or(0, |f| usize::try_from(f.waiting).unwrap_or(0));
+        let rec = recs.get(&o.id);
+        let standing = rec.map(|r| standing_of(r, lapsed.get(&o.id).copied().unwrap_or(0), today));
+        let live = standing.is_some_and(|s| matches!(s, Standing::Valid | Standing::AtRisk));
+        PortfolioRow {
+            organisation_id: o.id,
+            name: o.name,
+            pillars,
+            percent: f.map_or(0, |f| u32::try_from(f.percent).unwrap_or(0)),
+            waiting,
+            oldest_waiting_days: f.filter(|_| waiting > 0).map(|f| (now - f.waiting_since).num_days()),
+            application_pending: pending.contains(&o.id),
+            standing: standing.map(Standing::as_str),
+            valid_until: rec.map(|r| r.valid_until),
+            expiring_soon: live && rec.is_some_and(|r| (r.valid_until - today).num_days() <= RENEWAL_WINDOW_DAYS),
+        }
     }))
 }
 
@@ -442,40 +406,70 @@ pub struct AdvisorLoad {
 #[derive(Debug, Clone, Serialize)]
 pub struct OperatorOverview {
     pub organisations: usize,
+    /// The first `UNASSIGNED_SHOWN` by name.
     pub unassigned: Vec<organisation::Model>,
+    pub unassigned_total: usize,
     pub advisors: Vec<AdvisorLoad>,
 }
 
+/// Unassigned organisations the overview lists (the rest are counted).
+pub const UNASSIGNED_SHOWN: u64 = 50;
+
 pub async fn operator(state: &AppState, actor: &Actor) -> AppResult<OperatorOverview> {
+    use organisation_figures::Column as F;
     actor.may_globally(GlobalPermission::ManageOrganisations)?;
     let now = state.now();
-    let orgs = organisation::Entity::find().order_by_asc(organisation::Column::Name).all(&state.db).await?;
+    let organisations = organisation::Entity::find().count(&state.db).await?;
     let advisors = user::Entity::find()
         .filter(user::Column::Role.eq(Role::Advisor.as_str()))
         .order_by_asc(user::Column::Name)
         .all(&state.db)
         .await?;
-    let assignments = advisor_assignment::Entity::find().all(&state.db).await?;
-    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
-    let waiting = waiting_by_org(&state.db, &ids).await?;
-    let assigned: std::collections::HashSet<i64> = assignments.iter().map(|a| a.organisation_id).collect();
+    // Per advisor: organisations, items waiting, and since when the oldest waits (kept figures).
+    type Load = (i64, Option<i64>, Option<DateTime<Utc>>);
+    let load: HashMap<i64, Load> = advisor_assignment::Entity::find()
+        .select_only()
+        .column(advisor_assignment::Column::AdvisorId)
+        .column_as(advisor_assignment::Column::OrganisationId.count(), "n")
+        .column_as(F::Waiting.sum(), "waiting")
+        .column_as(F::WaitingSince.min(), "since")
+        .join(JoinType::InnerJoin, advisor_assignment::Relation::Figures.def())
+        .group_by(advisor_assignment::Column::AdvisorId)
+        .into_tuple::<(i64, i64, Option<i64>, Option<DateTime<Utc>>)>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|(a, n, w, since)| (a, (n, w, since)))
+        .collect();
+    let assigned = Query::select()
+        .column(advisor_assignment::Column::OrganisationId)
+        .from(advisor_assignment::Entity.table_ref())
+        .to_owned();
+    let unassigned = organisation::Entity::find().filter(organisation::Column::Id.not_in_subquery(assigned));
+    let unassigned_total = unassigned.clone().count(&state.db).await?;
+    let unassigned = unassigned
+        .order_by_asc(organisation::Column::Name)
+        .order_by_asc(organisation::Column::Id)
+        .limit(UNASSIGNED_SHOWN)
+        .all(&state.db)
+        .await?;
     Ok(OperatorOverview {
-        organisations: orgs.len(),
+        organisations: organisations as usize,
         advisors: advisors
             .iter()
             .map(|a| {
-                let mine: Vec<i64> =
-                    assignments.iter().filter(|x| x.advisor_id == a.id).map(|x| x.organisation_id).collect();
-                let w: Vec<&(i64, DateTime<Utc>)> = mine.iter().filter_map(|o| waiting.get(o)).collect();
+                let (n, waiting, since) = load.get(&a.id).copied().unwrap_or((0, None, None));
+                let waiting = waiting.map_or(0, |w| usize::try_from(w).unwrap_or(0));
                 AdvisorLoad {
                     advisor: UserRef::from(a),
-                    organisations: mine.len(),
-                    waiting: w.iter().map(|x| x.0 as usize).sum(),
-                    oldest_waiting_days: w.iter().map(|x| (now - x.1).num_days()).max(),
+                    organisations: usize::try_from(n).unwrap_or(0),
+                    waiting,
+                    oldest_waiting_days: since.filter(|_| waiting > 0).map(|t| (now - t).num_days()),
                 }
             })
             .collect(),
-        unassigned: orgs.into_iter().filter(|o| !assigned.contains(&o.id)).collect(),
+        unassigned,
+        unassigned_total: unassigned_total as usize,
     })
 }
 

@@ -108,6 +108,7 @@ async fn erase_in(
     reporting_line::Entity::delete_many().filter(reporting_line::Column::UserId.eq(u.id)).exec(txn).await?;
     carer_consent::Entity::delete_many().filter(carer_consent::Column::UserId.eq(u.id)).exec(txn).await?;
     advisor_assignment::Entity::delete_many().filter(advisor_assignment::Column::AdvisorId.eq(u.id)).exec(txn).await?;
+    super::accounts::assignments_changed(txn, &[u.id]).await?;
     one_time_token::Entity::delete_many().filter(one_time_token::Column::Email.eq(u.email.as_str())).exec(txn).await?;
     outbox::Entity::delete_many().filter(outbox::Column::Recipient.eq(u.email.as_str())).exec(txn).await?;
     login_throttle::Entity::delete_many()

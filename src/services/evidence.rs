@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
-use super::assessment::{apply_transition, load_item, status_of};
+use super::assessment::{Step, apply_transition, load_item, status_of};
 use super::audit::{self, Entry};
 use super::crypto::sha256_hex;
 use crate::db::entities::{evidence, evidence_file, item};
@@ -191,7 +191,9 @@ pub async fn add(state: &AppState, actor: &Actor, item_id: i64, new: NewEvidence
     }
     // Attaching the first evidence to an open item starts it.
     if status == ItemStatus::Open {
-        apply_transition(&txn, &row, ItemStatus::Open, ItemStatus::InProgress, Some(actor.user_id), None, now).await?;
+        let step =
+            Step { from: ItemStatus::Open, to: ItemStatus::InProgress, actor_id: Some(actor.user_id), reason: None };
+        apply_transition(&txn, &state.checklists, &row, step, now).await?;
     }
     audit::record(
         &txn,

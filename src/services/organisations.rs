@@ -1,6 +1,9 @@
 //! Organisations, their members and their advisors (the operator's work).
+use std::collections::HashMap;
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 
 use super::accounts::assign_advisor_in;
@@ -52,14 +55,17 @@ pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<or
     Ok(org)
 }
 
-/// The organisations this user may see, by name.
-pub async fn visible(state: &AppState, actor: &Actor, page: &PageRequest) -> AppResult<Page<organisation::Model>> {
-    let q = organisation::Entity::find();
-    let q = match actor.role {
-        Role::Operator => q,
-        Role::Advisor => q.filter(organisation::Column::Id.is_in(actor.assigned.clone())),
-        _ => q.filter(organisation::Column::Id.eq(actor.organisation_id.unwrap_or(-1))),
-    };
+/// The organisations this user may see, by name; with `name`, those whose name contains it.
+pub async fn visible(
+    state: &AppState,
+    actor: &Actor,
+    name: Option<&str>,
+    page: &PageRequest,
+) -> AppResult<Page<organisation::Model>> {
+    let mut q = organisation::Entity::find().filter(crate::db::scope::organisations(actor, organisation::Column::Id));
+    if let Some(text) = name.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
+        q = q.filter(keyset::name_contains(organisation::Column::Name, &text));
+    }
     let by_name = Keyset::by(organisation::Column::Name, organisation::Column::Id, Order::Asc);
     keyset::fetch(&state.db, q, page, by_name, |o| vec![o.name.as_str().into(), o.id.into()]).await
 }
@@ -183,12 +189,16 @@ pub async fn unassign(state: &AppState, actor: &Actor, org: i64, from: Assignee)
     organisation_exists(&txn, org).await?;
     let (removed, subject) = match from {
         Assignee::Advisor(id) => (
-            advisor_assignment::Entity::delete_many()
-                .filter(advisor_assignment::Column::OrganisationId.eq(org))
-                .filter(advisor_assignment::Column::AdvisorId.eq(id))
-                .exec(&txn)
-                .await?
-                .rows_affected,
+            {
+                let removed = advisor_assignment::Entity::delete_many()
+                    .filter(advisor_assignment::Column::OrganisationId.eq(org))
+                    .filter(advisor_assignment::Column::AdvisorId.eq(id))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                super::accounts::assignments_changed(&txn, &[id]).await?;
+                removed
+            },
             format!("user:{id}"),
         ),
         Assignee::Invited(id) => (
@@ -246,6 +256,7 @@ pub async fn set_advisors(state: &AppState, actor: &Actor, org: i64, advisor_ids
         .filter(advisor_assignment::Column::AdvisorId.is_in(gone.clone()))
         .exec(&txn)
         .await?;
+    super::accounts::assignments_changed(&txn, &gone).await?;
     for id in advisor_ids.iter().filter(|id| !current.contains(id)) {
         assign_advisor_in(&txn, *id, org, now).await?;
     }
@@ -295,15 +306,29 @@ pub struct PlannedAssignment {
     pub organisation_id: i64,
 }
 
+/// Names of these organisations (e.g. those planned for an invited advisor), by id.
+pub async fn names(state: &AppState, orgs: &[i64]) -> AppResult<HashMap<i64, String>> {
+    Ok(organisation::Entity::find()
+        .select_only()
+        .columns([organisation::Column::Id, organisation::Column::Name])
+        .filter(organisation::Column::Id.is_in(orgs.to_vec()))
+        .into_tuple::<(i64, String)>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Assignment {
     pub organisation_id: i64,
     pub advisor_id: i64,
 }
 
-/// Every advisor assignment (the operator's overview).
-pub async fn assignments(state: &AppState) -> AppResult<Vec<Assignment>> {
+/// The advisor assignments of these organisations (the operator's page of them).
+pub async fn assignments(state: &AppState, orgs: &[i64]) -> AppResult<Vec<Assignment>> {
     Ok(advisor_assignment::Entity::find()
+        .filter(advisor_assignment::Column::OrganisationId.is_in(orgs.to_vec()))
         .all(&state.db)
         .await?
         .into_iter()

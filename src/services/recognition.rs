@@ -614,6 +614,7 @@ pub async fn decide(
         )
         .await?;
     }
+    super::progress::refresh(&txn, &state.checklists, &[org]).await?;
     txn.commit().await?;
     Ok(granted)
 }
@@ -658,6 +659,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, recognition_id: i64, reason
         },
     )
     .await?;
+    super::progress::refresh(&txn, &state.checklists, &[org]).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -713,7 +715,7 @@ pub async fn certificate(
 /// Applications waiting for this advisor, oldest first.
 pub async fn pending_for_advisor(state: &AppState, actor: &Actor) -> AppResult<Vec<ApplicationView>> {
     let rows = application::Entity::find()
-        .filter(application::Column::OrganisationId.is_in(actor.assigned.clone()))
+        .filter(crate::db::scope::organisations(actor, application::Column::OrganisationId))
         .filter(application::Column::Status.eq(PENDING))
         .order_by_asc(application::Column::CreatedAt)
         .all(&state.db)

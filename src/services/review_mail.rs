@@ -102,9 +102,7 @@ async fn lines(
         .collect();
     let rows = item::Entity::find()
         .filter(item::Column::OrganisationId.is_in(orgs))
-        .filter(
-            item::Column::Status.is_in([ItemStatus::Submitted.as_str(), ItemStatus::NotApplicableProposed.as_str()]),
-        )
+        .filter(item::Column::Status.is_in(ItemStatus::WAITING.map(ItemStatus::as_str)))
         .filter(item::Column::StatusChangedAt.gte(since))
         .order_by_asc(item::Column::StatusChangedAt)
         .order_by_asc(item::Column::Id)

@@ -204,13 +204,22 @@ async fn operator_page(
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
     let advisors = organisations::advisors(state, &v.actor, &PageRequest::whole("advisors")).await?.rows;
-    let orgs = organisations::visible(state, &v.actor, &PageRequest::whole("organisations")).await?.rows;
-    let assignments = crate::services::organisations::assignments(state).await?;
+    // Organisations a page at a time, found by name: the assignments and the forms' choices are
+    // those of the page, so the page stays the same size whatever the number of organisations.
+    let q = super::pager::param(req, "q").unwrap_or_default();
+    let page = organisations::visible(state, &v.actor, Some(&q), &super::pager::page_of(req, "organisations")).await?;
+    let pager = super::pager::pager(req, &page);
+    let orgs = page.rows;
+    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+    let assignments = organisations::assignments(state, &ids).await?;
     let overview = crate::services::dashboard::operator(state, &v.actor).await?;
     let invited =
         people::pending_advisor_invitations(state, &v.actor, &PageRequest::first("invitations", MAX_LIMIT)).await?.rows;
     let ids: Vec<i64> = invited.iter().map(|i| i.id).collect();
     let planned = organisations::planned_assignments(state, &v.actor, &ids).await?;
+    let planned_ids: Vec<i64> = planned.iter().map(|p| p.organisation_id).collect();
+    let planned_names: std::collections::BTreeMap<String, String> =
+        organisations::names(state, &planned_ids).await?.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     render(
         state,
         req,
@@ -218,7 +227,8 @@ async fn operator_page(
         status,
         "operator.html",
         minijinja::context! { organisations => orgs, advisors => advisors, assignments => assignments,
-        overview => overview, invited => invited, planned => planned, ..extra },
+        overview => overview, invited => invited, planned => planned, planned_names => planned_names,
+        pager => pager, q => q, ..extra },
     )
 }
 

@@ -358,7 +358,7 @@ async fn queue_page(
     let pager = pager(req, &queue);
     // All of the advisor's organisations are the portfolio's to list; here the first of them.
     let orgs =
-        crate::services::organisations::visible(state, &v.actor, &PageRequest::first("organisations", PAGE_ROWS))
+        crate::services::organisations::visible(state, &v.actor, None, &PageRequest::first("organisations", PAGE_ROWS))
             .await?;
     let applications = crate::services::recognition::pending_for_advisor(state, &v.actor).await?;
     render(

@@ -52,6 +52,6 @@ fn pairs(req: &Request) -> Vec<(String, String)> {
     url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
-fn param(req: &Request, name: &str) -> Option<String> {
+pub fn param(req: &Request, name: &str) -> Option<String> {
     pairs(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).filter(|v| !v.is_empty())
 }

@@ -49,7 +49,7 @@ pub async fn viewer(req: &Request, state: &AppState) -> AppResult<Option<Viewer>
     let Some((session, user)) = accounts::session_and_user(state, &token).await? else {
         return Ok(None);
     };
-    let actor = accounts::actor_for(&state.db, &user).await?;
+    let actor = accounts::actor_for(&state.db, &state.assignments, &user).await?;
     let unread = crate::services::notifications::unread_count(&state.db, user.id).await?;
     let kept_form = session.kept_form.as_deref().and_then(|k| serde_json::from_str(k).ok());
     Ok(Some(Viewer { user, actor, session_token: token, unread, kept_form }))

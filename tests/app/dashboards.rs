@@ -245,3 +245,58 @@ async fn an_advisors_calendar_feed_takes_the_same_number_of_queries_for_more_org
     }
     assert_eq!(feed_queries().await, one, "five organisations take the queries of one");
 }
+
+#[tokio::test]
+async fn kept_progress_equals_a_full_recount_after_every_kind_of_change_also_when_made_at_once() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Teller BV", "kp").await;
+    assert_progress_kept(&app).await;
+    let items = s.hr_api.item_ids(s.org_id, "bespreken").await;
+    // Evidence starts items, then all are submitted, each step for every item at once: on
+    // PostgreSQL these are concurrent transactions counting the same organisation.
+    join_all(items.iter().map(|&i| s.hr_api.add_note(i, "Notulen", "MT"))).await;
+    assert_progress_kept(&app).await;
+    let submitted = join_all(items.iter().map(|&i| s.hr_api.transition(i, "submit", None))).await;
+    assert!(submitted.iter().all(|r| r.status() == StatusCode::OK));
+    assert_progress_kept(&app).await;
+    let decided = join_all(items.iter().enumerate().map(|(n, &i)| {
+        let advisor = &s.advisor;
+        async move {
+            if n % 2 == 0 {
+                advisor.transition(i, "accept", None).await
+            } else {
+                advisor.transition(i, "request_changes", Some("Graag het verslag erbij.")).await
+            }
+        }
+    }))
+    .await;
+    assert!(decided.iter().all(|r| r.status() == StatusCode::OK));
+    assert_progress_kept(&app).await;
+    let borgen = s.hr_api.item_ids(s.org_id, "borgen").await;
+    s.hr_api.transition(borgen[0], "propose_not_applicable", Some("Past niet bij ons.")).await;
+    // An accepted item whose evidence runs out falls back to due (the lapsing job).
+    s.hr_api
+        .post(
+            &format!("/items/{}/evidence", borgen[1]),
+            json!({ "kind": "note", "title": "Intranet", "note": "Pagina", "valid_until": "2026-04-30" }),
+        )
+        .await;
+    s.hr_api.transition(borgen[1], "submit", None).await;
+    s.advisor.transition(borgen[1], "accept", None).await;
+    app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 4, 30, 9, 0, 0).unwrap());
+    carer_friendly::jobs::run(&app.state, carer_friendly::jobs::Job::EvidenceLapsing).await.unwrap();
+    assert_eq!(s.hr_api.get_json(&format!("/items/{}", borgen[1])).await["item"]["status"], "due");
+    assert_progress_kept(&app).await;
+
+    // The portfolio shows the kept figures: Bespreken half done, the waiting items counted.
+    let row = &s.advisor.get_json("/portfolio").await["data"][0];
+    let accepted = items.len().div_ceil(2);
+    let mut pillar_items = 0;
+    for pillar in ["bespreken", "beschrijven", "bekwamen", "borgen"] {
+        pillar_items += s.hr_api.item_ids(s.org_id, pillar).await.len();
+    }
+    assert_eq!(row["percent"], (accepted * 100 / pillar_items) as u64, "{row}");
+    assert_eq!(row["waiting"], 1, "the proposal waits: {row}");
+    let bespreken = row["pillars"].as_array().unwrap().iter().find(|p| p["key"] == "bespreken").unwrap();
+    assert_eq!(bespreken["percent"], (accepted * 100 / items.len()) as u64);
+}

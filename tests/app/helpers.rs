@@ -339,3 +339,32 @@ impl ApiClient {
 pub fn pdf_bytes() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
 }
+
+/// Runs the futures together on this task and gives their outputs in order.
+pub async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut out: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut busy = false;
+        for (i, slot) in pending.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        out[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => busy = true,
+                }
+            }
+        }
+        if busy { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// The progress the service keeps (`services::progress`) equals a recount from the items.
+pub async fn assert_progress_kept(app: &TestApp) {
+    let drift = carer_friendly::services::progress::drift(&app.state.db, &app.state.checklists).await.unwrap();
+    assert!(drift.is_empty(), "kept progress differs from a recount: {drift:#?}");
+}

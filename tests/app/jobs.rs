@@ -425,3 +425,31 @@ async fn a_reminder_leads_each_person_to_a_page_they_may_open() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_heartbeat_with_nothing_left_to_do_takes_the_same_number_of_queries_for_more_organisations() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Eerste Stichting", "hq").await;
+    let op = app.login_as("operator@example.org").await.api_token("orgs").await;
+    let advisor_id = s.advisor.get_json("/me").await["id"].clone();
+    // On the Day of Carers most jobs have a period due for every organisation.
+    app.clock.set(utc(2026, 11, 10, 12, 0));
+    let settled_heartbeat = || async {
+        for job in Job::ALL {
+            run_job(&app, job).await;
+        }
+        let before = app.state.query_count();
+        for job in Job::ALL {
+            let r = run_job(&app, job).await;
+            assert_eq!((r.done, r.failed), (0, 0), "{job:?} had work left");
+        }
+        app.state.query_count() - before
+    };
+    let one = settled_heartbeat().await;
+    for i in 0..6 {
+        let o = op.post("/organisations", json!({ "name": format!("Extra {i}") })).await.json::<Value>().await.unwrap();
+        op.post(&format!("/organisations/{}/advisors", o["id"]), json!({ "advisor_id": advisor_id })).await;
+    }
+    let seven = settled_heartbeat().await;
+    assert_eq!(one, seven, "queries of a settled heartbeat grow with the organisations");
+}

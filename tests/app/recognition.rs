@@ -111,6 +111,7 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
     assert_eq!(rec["standing"], "valid");
     assert_eq!(rec["going_ahead_complete"], false);
     assert_eq!(rec["checklist_versions"]["borgen"], "2026.1");
+    assert_progress_kept(&app).await;
 
     // Anyone can verify it, and sees nothing but name, the certificate's number, standing and dates.
     let code = rec["verify_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
@@ -164,6 +165,7 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
     let renewed = decide(renewal["id"].as_i64().unwrap(), "grant", "Verlengd.").await.json::<Value>().await.unwrap();
     assert_eq!(renewed["recognition"]["number"], "WWM-2029-0001");
     assert_eq!(renewed["recognition"]["valid_until"], "2032-03-01");
+    assert_progress_kept(&app).await;
     assert_eq!(standing(&s).await, "valid");
 
     // The advisor revokes it; the public page says so.
@@ -171,6 +173,7 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
     let r = s.advisor.post(&format!("/recognitions/{rid}/revoke"), json!({ "reason": "Beleid is ingetrokken." })).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(standing(&s).await, "revoked");
+    assert_progress_kept(&app).await;
     let new_code = renewed["recognition"]["verify_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
     let v: Value =
         reqwest::get(format!("{}/api/v1/verify/{new_code}", app.address)).await.unwrap().json().await.unwrap();
@@ -431,27 +434,4 @@ async fn grants_at_once_get_different_numbers_and_a_recognition_is_revoked_once(
     assert_eq!(statuses, [vec![StatusCode::OK], vec![StatusCode::CONFLICT; 7]].concat());
     let revoked = events(&app).await.into_iter().filter(|e| e == &format!("{rid}:revoked")).count();
     assert_eq!(revoked, 1, "one revocation recorded");
-}
-
-/// Runs the futures together on this task and gives their outputs in order.
-async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut out: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut busy = false;
-        for (i, slot) in pending.iter_mut().enumerate() {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        out[i] = Some(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => busy = true,
-                }
-            }
-        }
-        if busy { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }

@@ -144,3 +144,30 @@ async fn a_director_reads_everything_of_their_organisation_but_cannot_change_it(
     assert_eq!(d["item"]["status"], "submitted");
     assert!(d["comments"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_advisor_taken_off_an_organisation_on_one_instance_loses_it_at_once_on_another() {
+    // Instances keep advisors' assignments in memory between changes: the change made through
+    // one instance must reach the other's next request.
+    let a = TestApp::spawn().await;
+    let s = a.organisation_with_people("Twee Vestigingen", "ti").await;
+    let b = TestApp::spawn_with(super::smtp::SmtpSink::down().await, a.database_url.clone()).await;
+    let on_b =
+        ApiClient { client: reqwest::Client::new(), base: format!("{}/api/v1", b.address), token: s.advisor.token };
+    let path = format!("/organisations/{}", s.org_id);
+    assert_eq!(on_b.get(&path).await.status(), StatusCode::OK);
+    assert_eq!(on_b.get("/portfolio").await.json::<serde_json::Value>().await.unwrap()["total"], 1);
+    let op = a.login_as("operator@example.org").await.api_token("move").await;
+    let advisor_id = on_b.get_json("/me").await["id"].as_i64().unwrap();
+    let r = op.delete(&format!("/organisations/{}/advisors/{advisor_id}", s.org_id)).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(on_b.get(&path).await.status(), StatusCode::NOT_FOUND, "the other instance still let them in");
+    assert_eq!(on_b.get("/portfolio").await.json::<serde_json::Value>().await.unwrap()["total"], 0);
+    // Assigned again: back at once on both.
+    let r = op.post(&format!("/organisations/{}/advisors", s.org_id), json!({ "advisor_id": advisor_id })).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let on_a =
+        ApiClient { client: reqwest::Client::new(), base: format!("{}/api/v1", a.address), token: on_b.token.clone() };
+    assert_eq!(on_a.get(&path).await.status(), StatusCode::OK);
+    assert_eq!(on_b.get(&path).await.status(), StatusCode::OK);
+}

@@ -12,6 +12,13 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::organisation_figures::Entity",
+        from = "Column::OrganisationId",
+        to = "super::organisation_figures::Column::OrganisationId"
+    )]
+    Figures,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -20,6 +20,9 @@ pub struct Model {
     /// When this person's name and address were erased on request; the row stays so history
     /// still points somewhere ("former member").
     pub erased_at: Option<DateTimeUtc>,
+    /// Changes whenever the advisor's assignments change (see `accounts::AssignmentCache`).
+    #[serde(skip)]
+    pub assignments_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
