@@ -300,3 +300,49 @@ async fn kept_progress_equals_a_full_recount_after_every_kind_of_change_also_whe
     let bespreken = row["pillars"].as_array().unwrap().iter().find(|p| p["key"] == "bespreken").unwrap();
     assert_eq!(bespreken["percent"], (accepted * 100 / items.len()) as u64);
 }
+
+#[tokio::test]
+async fn every_page_takes_the_same_number_of_queries_for_more_organisations_and_work() {
+    let app = quiet_app().await;
+    let s = app.organisation_with_people("Eerste", "pq").await;
+    let advisor = app.login_as("advisor-pq@example.org").await;
+    let operator = app.login_as("operator@example.org").await;
+    let op = operator.api_token("op").await;
+    let advisor_id = s.advisor.get_json("/me").await["id"].clone();
+    let items = s.hr_api.item_ids(s.org_id, "bespreken").await;
+    s.hr_api.add_note(items[0], "Notulen", "MT").await;
+    s.hr_api.transition(items[0], "submit", None).await;
+    let org = s.org_id;
+    let pages: Vec<(&Browser, String)> = vec![
+        (&advisor, "/review".into()),
+        (&advisor, "/portfolio?sort=progress&waiting=true".into()),
+        (&advisor, "/portfolio?sort=oldest&desc=true".into()),
+        (&advisor, "/portfolio?q=eer&expiring=true".into()),
+        (&operator, "/operator".into()),
+        (&s.hr, format!("/organisations/{org}")),
+        (&s.hr, format!("/organisations/{org}/checklists/bespreken")),
+        (&s.hr, format!("/items/{}", items[0])),
+        (&s.hr, "/inbox".into()),
+        (&s.hr, format!("/organisations/{org}/members")),
+        (&s.hr, format!("/organisations/{org}/passports")),
+        (&s.hr, "/passport".into()),
+    ];
+    let mut before = vec![];
+    for (b, path) in &pages {
+        before.push(queries_for_page(&app, b, path).await);
+    }
+    // Seven more organisations for the advisor, and more work waiting in the first.
+    for i in 0..7 {
+        let o = op.post("/organisations", json!({ "name": format!("Extra {i}") })).await.json::<Value>().await.unwrap();
+        op.post(&format!("/organisations/{}/advisors", o["id"]), json!({ "advisor_id": advisor_id })).await;
+    }
+    for &id in &items[1..] {
+        s.hr_api.add_note(id, "Notulen", "MT").await;
+        s.hr_api.transition(id, "submit", None).await;
+    }
+    s.advisor.transition(items[0], "request_changes", Some("Graag het verslag erbij.")).await;
+    s.hr_api.add_note(items[0], "Verslag", "OR").await;
+    for ((b, path), n) in pages.iter().zip(before) {
+        assert_eq!(queries_for_page(&app, b, path).await, n, "{path}: queries grew with organisations and work");
+    }
+}
