@@ -233,10 +233,16 @@ async fn bench(pinned: bool) {
             .output()
             .expect("demo runs");
         assert!(out.status.success(), "demo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        t.elapsed().as_secs_f64()
+        (t.elapsed().as_secs_f64(), String::from_utf8_lossy(&out.stdout).to_string())
     };
     demo(&[]);
-    let load_secs = demo(&["--organisations", &n.to_string()]);
+    let (load_secs, printed) = demo(&["--organisations", &n.to_string()]);
+    // "… or as directieN@orgN.demo (a director)."
+    let director_email = printed
+        .split_whitespace()
+        .find(|w| w.starts_with("directie") && w.ends_with(".demo"))
+        .expect("the demo names a director")
+        .to_string();
     println!("demo --organisations {n} loaded in {load_secs:.1} s ({backend})");
 
     let mut config = Config::for_database(&url);
@@ -251,7 +257,7 @@ async fn bench(pinned: bool) {
 
     let advisor = login(&base, "portefeuille@demo.example").await;
     let operator = login(&base, "operator@demo.example").await;
-    let director = login(&base, "directie1@org1.demo").await;
+    let director = login(&base, &director_email).await;
     let hr = login(&base, "hr@rivierstad.demo").await;
     let carer = login(&base, "medewerker@rivierstad.demo").await;
     // A director lands on the dashboard: the organisation's path is what comes before it.

@@ -42,6 +42,21 @@ impl Keyset {
         Keyset { sorts, id, order }
     }
 
+    /// `select` cut to the rows after the request's cursor, in this order, `limit + 1` of them.
+    fn page_of<E: EntityTrait>(&self, mut select: Select<E>, req: &PageRequest) -> AppResult<Select<E>> {
+        if let Some(after) = &req.after {
+            select = select.filter(self.after(after)?);
+        }
+        let dir = match self.order {
+            Order::Asc => SqlOrder::Asc,
+            Order::Desc => SqlOrder::Desc,
+        };
+        for sort in &self.sorts {
+            select = select.order_by(sort.expr.clone(), dir.clone());
+        }
+        Ok(select.order_by(self.id.expr.clone(), dir).limit(req.limit + 1))
+    }
+
     /// The rows after `key`: `(s1, …, id) > (k1, …, i)` spelled out, as both databases read it:
     /// `s1 > k1 OR (s1 = k1 AND (s2 > k2 OR (…)))`.
     fn after(&self, key: &Key) -> AppResult<Condition> {
@@ -106,17 +121,30 @@ where
 {
     QueryTrait::query(&mut select).clear_order_by();
     let total = select.clone().count(db).await?;
-    if let Some(after) = &req.after {
-        select = select.filter(keyset.after(after)?);
+    let rows = keyset.page_of(select, req)?.all(db).await?;
+    Ok(Page::from_fetched(req, rows, total, key))
+}
+
+/// One page of the union of `parts`, disjoint queries sorted alike, with `total` counted by the
+/// caller. Each part is read in its index's order and cut, then they are merged here: a database
+/// walks one index range in order, but `status IN (a, b)` makes it sort every match first.
+pub async fn fetch_union<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    parts: Vec<Select<E>>,
+    total: u64,
+    req: &PageRequest,
+    keyset: Keyset,
+    key: impl Fn(&E::Model) -> Key,
+) -> AppResult<Page<E::Model>>
+where
+    E::Model: Sync,
+{
+    let mut rows = vec![];
+    for mut select in parts {
+        QueryTrait::query(&mut select).clear_order_by();
+        rows.extend(keyset.page_of(select, req)?.all(db).await?);
     }
-    let dir = match keyset.order {
-        Order::Asc => SqlOrder::Asc,
-        Order::Desc => SqlOrder::Desc,
-    };
-    for sort in keyset.sorts {
-        select = select.order_by(sort.expr, dir.clone());
-    }
-    let rows = select.order_by(keyset.id.expr, dir).limit(req.limit + 1).all(db).await?;
+    rows.sort_by(|a, b| keyset.order.cmp(&key(a), &key(b)));
     Ok(Page::from_fetched(req, rows, total, key))
 }
 

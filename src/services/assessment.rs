@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use super::audit::{self, Entry};
 use super::progress;
-use crate::db::entities::{comment, evidence, item, item_opening, item_transition, organisation, user};
+use crate::db::entities::{
+    comment, evidence, item, item_opening, item_transition, organisation, organisation_figures, user,
+};
 use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
 use crate::domain::checklist::{Checklist, ChecklistItem, Checklists, Kind};
@@ -845,11 +847,13 @@ pub struct QueueEntry {
     pub opened: bool,
 }
 
-/// The items waiting for this advisor, oldest first (the queue's one order).
-fn waiting_for(actor: &Actor) -> sea_orm::Select<item::Entity> {
+/// The items of one waiting status in this advisor's organisations, oldest first. The queue
+/// reads one status at a time: each is one range of the `(status, status_changed_at)` index,
+/// walked in order and cut, where both at once would sort every waiting item first.
+fn waiting_for(actor: &Actor, status: ItemStatus) -> sea_orm::Select<item::Entity> {
     item::Entity::find()
         .filter(crate::db::scope::organisations(actor, item::Column::OrganisationId))
-        .filter(item::Column::Status.is_in(ItemStatus::WAITING.map(ItemStatus::as_str)))
+        .filter(item::Column::Status.eq(status.as_str()))
         .order_by_asc(item::Column::StatusChangedAt)
         .order_by_asc(item::Column::Id)
 }
@@ -857,10 +861,18 @@ fn waiting_for(actor: &Actor) -> sea_orm::Select<item::Entity> {
 /// The item an advisor goes on to after deciding on `after`: the oldest other one waiting.
 pub async fn next_in_queue(state: &AppState, actor: &Actor, after: i64) -> AppResult<Option<i64>> {
     actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
-    Ok(waiting_for(actor).filter(item::Column::Id.ne(after)).one(&state.db).await?.map(|r| r.id))
+    let mut next: Option<item::Model> = None;
+    for status in ItemStatus::WAITING {
+        let first = waiting_for(actor, status).filter(item::Column::Id.ne(after)).one(&state.db).await?;
+        if let Some(r) =
+            first.filter(|r| next.as_ref().is_none_or(|n| (r.status_changed_at, r.id) < (n.status_changed_at, n.id)))
+        {
+            next = Some(r);
+        }
+    }
+    Ok(next.map(|r| r.id))
 }
 
-/// What waits for this advisor, oldest first, across their organisations.
 pub async fn review_queue(
     state: &AppState,
     actor: &Actor,
@@ -869,7 +881,18 @@ pub async fn review_queue(
 ) -> AppResult<Page<QueueEntry>> {
     actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
     let oldest_first = Keyset::by(item::Column::StatusChangedAt, item::Column::Id, Order::Asc);
-    let rows = keyset::fetch(&state.db, waiting_for(actor), page, oldest_first, |r| {
+    // How many wait: the sum of the kept figures, not a count of the items.
+    let total: Option<i64> = organisation_figures::Entity::find()
+        .select_only()
+        .column_as(organisation_figures::Column::Waiting.sum(), "n")
+        .filter(crate::db::scope::organisations(actor, organisation_figures::Column::OrganisationId))
+        .into_tuple()
+        .one(&state.db)
+        .await?
+        .flatten();
+    let parts = ItemStatus::WAITING.map(|s| waiting_for(actor, s)).to_vec();
+    let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
+    let rows = keyset::fetch_union(&state.db, parts, total, page, oldest_first, |r| {
         vec![r.status_changed_at.into(), r.id.into()]
     })
     .await?;

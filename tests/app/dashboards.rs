@@ -167,6 +167,9 @@ async fn long_lists_on_pages_come_fifty_rows_at_a_time_with_links_that_keep_the_
     let ids = extra[..3].iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
     let sql = format!("UPDATE items SET status = 'submitted' WHERE organisation_id IN ({ids})");
     app.state.db.execute_unprepared(&sql).await.unwrap();
+    // Written past the service, so its kept progress is brought up to date as the service would.
+    carer_friendly::services::progress::refresh(&app.state.db, &app.state.checklists, &extra[..3]).await.unwrap();
+    assert_progress_kept(&app).await;
     let waiting = 3 * s.hr_api.item_ids(s.org_id, "bespreken").await.len()
         + 3 * (s.hr_api.item_ids(s.org_id, "beschrijven").await.len()
             + s.hr_api.item_ids(s.org_id, "bekwamen").await.len()
@@ -211,6 +214,32 @@ async fn long_lists_on_pages_come_fifty_rows_at_a_time_with_links_that_keep_the_
     // A cursor that is not the page's own (of another sort, or made up) starts again at page one.
     let html = advisor.get_html("/portfolio?sort=progress&cursor=made-up").await;
     assert_eq!(rows_and_pager(&html, "table.portfolio").0.len(), 50);
+
+    // Filtered by waiting work and sorted by it, in the database: the three, most waiting first.
+    let html = advisor.get_html("/portfolio?sort=waiting&desc=true&waiting=true").await;
+    let (rows, next, _, _) = rows_and_pager(&html, "table.portfolio");
+    assert!(next.is_none());
+    let mut want: Vec<String> = extra[..3].iter().map(|i| format!("/organisations/{i}")).collect();
+    let mut got = rows;
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+
+    // The operator's organisations: 50 a page, found by name, the forms choosing from the page.
+    let operator = app.login_as("operator@example.org").await;
+    let html = operator.get_html("/operator").await;
+    let (rows, next, _, shown) = rows_and_pager(&html, "section[aria-labelledby=organisations-heading] table");
+    assert_eq!((rows.len(), shown.as_str()), (50, "50 van 55 getoond"));
+    let html = operator.get_html(&next.expect("a next page")).await;
+    assert_eq!(rows_and_pager(&html, "section[aria-labelledby=organisations-heading] table").0.len(), 5);
+    let html = operator.get_html("/operator?q=organisatie%2005").await;
+    let (rows, next, _, _) = rows_and_pager(&html, "section[aria-labelledby=organisations-heading] table");
+    assert_eq!((rows, next), (vec![format!("/organisations/{}", extra[5])], None));
+    let doc = scraper::Html::parse_document(&html);
+    let options = scraper::Selector::parse("#assign-organisation option").unwrap();
+    assert_eq!(doc.select(&options).count(), 1, "the assign form offers the organisation found");
+    let html = operator.get_html("/operator?q=zzz").await;
+    assert!(html.contains("Geen organisatie gevonden"), "a search without result says so");
 }
 
 #[tokio::test]
