@@ -48,13 +48,28 @@ pub fn status_of(row: &item::Model) -> ItemStatus {
 
 /// Creates the missing item rows for the given organisations: new organisations get every item,
 /// a changed checklist adds its new items. Items that left a checklist keep their rows (archived).
+/// The organisations that got items have their progress counted in the same transaction.
 pub async fn ensure_items(
     db: &impl ConnectionTrait,
     checklists: &Checklists,
     organisations: &[i64],
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
+    let (created, changed) = add_items(db, checklists, organisations, now).await?;
+    progress::refresh(db, checklists, &changed).await?;
+    Ok(created)
+}
+
+/// `ensure_items` without counting progress, for a caller that counts it after further writes:
+/// the number of items created and the organisations that got some.
+pub async fn add_items(
+    db: &impl ConnectionTrait,
+    checklists: &Checklists,
+    organisations: &[i64],
+    now: DateTime<Utc>,
+) -> AppResult<(usize, Vec<i64>)> {
     let mut created = 0;
+    let mut changed = vec![];
     for chunk in organisations.chunks(200) {
         let existing: HashSet<(i64, String, String)> = item::Entity::find()
             .select_only()
@@ -66,7 +81,6 @@ pub async fn ensure_items(
             .into_iter()
             .collect();
         let mut missing = vec![];
-        let mut changed = vec![];
         for &org in chunk {
             let before = missing.len();
             for list in checklists.all() {
@@ -94,9 +108,8 @@ pub async fn ensure_items(
         for batch in missing.chunks(500) {
             item::Entity::insert_many(batch.to_vec()).exec(db).await?;
         }
-        progress::refresh(db, checklists, &changed).await?;
     }
-    Ok(created)
+    Ok((created, changed))
 }
 
 /// At start: every organisation gets the items that changed checklists added.

@@ -273,8 +273,9 @@ async fn verify_and_the_api_are_limited_per_client() {
         last = b.get("/verify/NOPE").await.status();
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // 300 at once, then 20 a second: a loaded machine answers slower, so try long enough.
     let mut refused = None;
-    for i in 0..400 {
+    for i in 0..2000 {
         let r = s.hr_api.get("/me").await;
         if r.status() == StatusCode::TOO_MANY_REQUESTS {
             assert!(r.headers().contains_key("retry-after"));
