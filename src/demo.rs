@@ -195,8 +195,7 @@ async fn populate(
 }
 
 async fn store(txn: &DatabaseTransaction, state: &AppState, p: Population) -> anyhow::Result<()> {
-    // One UPDATE per item: deleting and inserting them again was no faster on SQLite, and on
-    // PostgreSQL each deleted item checked every table referring to items.
+    // One UPDATE per item: deleting and inserting them again measured no faster.
     for am in p.items {
         am.update(txn).await?;
     }
