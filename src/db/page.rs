@@ -151,7 +151,11 @@ where
 /// `column` (lower-cased) contains `text` (lower-case), with LIKE's own wildcards in `text` taken
 /// literally. lower() folds ASCII only on SQLite, so other letters match as typed there.
 pub fn name_contains<C: ColumnTrait>(column: C, text: &str) -> Expr {
-    let escaped: String =
-        text.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    // A name is at most 200 characters; a longer search (from the address) cannot match more.
+    let escaped: String = text
+        .chars()
+        .take(200)
+        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+        .collect();
     Expr::expr(Func::lower(Expr::col(column.as_column_ref()))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }

@@ -120,8 +120,8 @@ pub async fn sync_checklists(state: &AppState) -> AppResult<usize> {
         .into_tuple::<i64>()
         .all(&state.db)
         .await?;
-    let added = ensure_items(&state.db, &state.checklists, &orgs, state.now()).await?;
-    let recounted = progress::refresh_stale(&state.db, &state.checklists).await?;
+    let (added, changed) = add_items(&state.db, &state.checklists, &orgs, state.now()).await?;
+    let recounted = progress::refresh_stale(&state.db, &state.checklists, &changed).await?;
     if recounted > 0 {
         tracing::info!(
             organisations = recounted,

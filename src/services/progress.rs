@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::db::entities::{checklist_progress, item, organisation, organisation_figures, recognition};
 use crate::domain::checklist::{Checklists, Kind};
@@ -184,8 +184,10 @@ pub async fn refresh(db: &impl ConnectionTrait, lists: &Checklists, orgs: &[i64]
 }
 
 /// The organisations whose kept figures are missing or were counted against other checklists
-/// (a new database, or checklists changed since), refreshed at start.
-pub async fn refresh_stale(db: &impl ConnectionTrait, lists: &Checklists) -> AppResult<usize> {
+/// (a new database, or checklists changed since), and `also` (those that just got items),
+/// refreshed at start: a write transaction per chunk, so instances starting together take the
+/// organisations' progress locks in turn instead of deleting and inserting the same rows at once.
+pub async fn refresh_stale(db: &DatabaseConnection, lists: &Checklists, also: &[i64]) -> AppResult<usize> {
     let orgs: Vec<i64> =
         organisation::Entity::find().select_only().column(organisation::Column::Id).into_tuple().all(db).await?;
     let with_figures: HashSet<i64> = organisation_figures::Entity::find()
@@ -218,10 +220,17 @@ pub async fn refresh_stale(db: &impl ConnectionTrait, lists: &Checklists) -> App
     let stale: Vec<i64> = orgs
         .into_iter()
         .filter(|o| {
-            stale.contains(o) || !with_figures.contains(o) || counted.get(o).copied().unwrap_or(0) != current.len()
+            also.contains(o)
+                || stale.contains(o)
+                || !with_figures.contains(o)
+                || counted.get(o).copied().unwrap_or(0) != current.len()
         })
         .collect();
-    refresh(db, lists, &stale).await?;
+    for chunk in stale.chunks(CHUNK) {
+        let txn = crate::db::write_txn(db).await?;
+        refresh(&txn, lists, chunk).await?;
+        txn.commit().await?;
+    }
     Ok(stale.len())
 }
 
