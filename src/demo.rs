@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::db::entities::{
@@ -116,7 +117,9 @@ struct Cast {
 
 struct Population {
     org: i64,
-    items: Vec<item::ActiveModel>,
+    owner: i64,
+    /// (item, status, since when)
+    items: Vec<(i64, ItemStatus, DateTime<Utc>)>,
     transitions: Vec<item_transition::ActiveModel>,
     evidence: Vec<evidence::ActiveModel>,
 }
@@ -132,7 +135,7 @@ async fn populate(
 ) -> anyhow::Result<Population> {
     let Cast { org, hr, advisor } = who;
     let rows = item::Entity::find().filter(item::Column::OrganisationId.eq(org)).all(txn).await?;
-    let mut p = Population { org, items: vec![], transitions: vec![], evidence: vec![] };
+    let mut p = Population { org, owner: hr, items: vec![], transitions: vec![], evidence: vec![] };
     for row in rows {
         let Some(list) = state.checklists.get(&row.checklist_key) else { continue };
         let Some(index) = list.items.iter().position(|i| i.key == row.item_key) else { continue };
@@ -185,19 +188,28 @@ async fn populate(
                 ..Default::default()
             });
         }
-        let mut am: item::ActiveModel = row.into();
-        am.status = Set(target.as_str().into());
-        am.status_changed_at = Set(t);
-        am.owner_id = Set(Some(hr));
-        p.items.push(am);
+        p.items.push((row.id, target, t));
     }
     Ok(p)
 }
 
 async fn store(txn: &DatabaseTransaction, state: &AppState, p: Population) -> anyhow::Result<()> {
-    // One UPDATE per item: deleting and inserting them again measured no faster.
-    for am in p.items {
-        am.update(txn).await?;
+    // All the organisation's items in one UPDATE (`CASE id WHEN …`): one statement per item
+    // made most of the load's time at 10,000 organisations; deleting and inserting them again
+    // made PostgreSQL check every table referring to items.
+    if !p.items.is_empty() {
+        let (mut status, mut since) = (CaseStatement::new(), CaseStatement::new());
+        for (id, s, t) in &p.items {
+            status = status.case(item::Column::Id.eq(*id), Expr::val(s.as_str()));
+            since = since.case(item::Column::Id.eq(*id), Expr::val(*t));
+        }
+        item::Entity::update_many()
+            .col_expr(item::Column::Status, status.finally(Expr::col(item::Column::Status)).into())
+            .col_expr(item::Column::StatusChangedAt, since.finally(Expr::col(item::Column::StatusChangedAt)).into())
+            .col_expr(item::Column::OwnerId, Expr::val(p.owner))
+            .filter(item::Column::Id.is_in(p.items.iter().map(|(id, _, _)| *id)))
+            .exec(txn)
+            .await?;
     }
     for chunk in p.transitions.chunks(500) {
         item_transition::Entity::insert_many(chunk.to_vec()).exec(txn).await?;

@@ -13,6 +13,7 @@ mod m20261125_000020_outbox_delivery;
 mod m20261126_000100_review_flow;
 mod m20261201_000100_people;
 mod m20261202_000100_progress;
+mod m20261202_000200_portfolio_order;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000100_review_flow::Migration),
             Box::new(m20261201_000100_people::Migration),
             Box::new(m20261202_000100_progress::Migration),
+            Box::new(m20261202_000200_portfolio_order::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use sea_orm::{
     QuerySelect, QueryTrait, Select, Value,
 };
 
+use crate::db::scope::Scoped;
 use crate::domain::page::{Key, Order, Page, PageRequest, Part};
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -111,7 +112,7 @@ fn value(p: &Part) -> Value {
 /// One page of `select` (its own order is replaced by the keyset's), with the count of all rows.
 pub async fn fetch<E: EntityTrait>(
     db: &impl ConnectionTrait,
-    mut select: Select<E>,
+    select: Select<E>,
     req: &PageRequest,
     keyset: Keyset,
     key: impl Fn(&E::Model) -> Key,
@@ -119,9 +120,28 @@ pub async fn fetch<E: EntityTrait>(
 where
     E::Model: Sync,
 {
-    QueryTrait::query(&mut select).clear_order_by();
-    let total = select.clone().count(db).await?;
-    let rows = keyset.page_of(select, req)?.all(db).await?;
+    fetch_scoped(db, Scoped::plain(select), req, keyset, key).await
+}
+
+/// One page of a scoped query (see `db::scope`), counted in its count form.
+pub async fn fetch_scoped<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    scoped: Scoped<E>,
+    req: &PageRequest,
+    keyset: Keyset,
+    key: impl Fn(&E::Model) -> Key,
+) -> AppResult<Page<E::Model>>
+where
+    E::Model: Sync,
+{
+    let Scoped { mut rows, mut count, total } = scoped;
+    QueryTrait::query(&mut count).clear_order_by();
+    QueryTrait::query(&mut rows).clear_order_by();
+    let total = match total {
+        Some(n) => n,
+        None => count.count(db).await?,
+    };
+    let rows = keyset.page_of(rows, req)?.all(db).await?;
     Ok(Page::from_fetched(req, rows, total, key))
 }
 

@@ -895,10 +895,10 @@ pub async fn review_queue(
     actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
     let oldest_first = Keyset::by(item::Column::StatusChangedAt, item::Column::Id, Order::Asc);
     // How many wait: the sum of the kept figures, not a count of the items.
-    let total: Option<i64> = organisation_figures::Entity::find()
-        .select_only()
-        .column_as(organisation_figures::Column::Waiting.sum(), "n")
-        .filter(crate::db::scope::organisations(actor, organisation_figures::Column::OrganisationId))
+    let sum =
+        organisation_figures::Entity::find().select_only().column_as(organisation_figures::Column::Waiting.sum(), "n");
+    let total: Option<i64> = crate::db::scope::within(sum, actor, organisation_figures::Column::OrganisationId)
+        .count
         .into_tuple()
         .one(&state.db)
         .await?

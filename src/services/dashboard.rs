@@ -192,6 +192,15 @@ pub async fn director(state: &AppState, actor: &Actor, org: i64, lang: &str) -> 
         .inner_join(it.clone(), Expr::col((it.clone(), Alias::new("id"))).equals((tr.clone(), Alias::new("item_id"))))
         .and_where(Expr::col((it.clone(), Alias::new("organisation_id"))).eq(org))
         .and_where(Expr::col((it, Alias::new("checklist_key"))).is_in(PILLARS))
+        // Only moves into or out of "done" (a third of them): the rest do not move the line.
+        .cond_where({
+            let done: Vec<&str> = ItemStatus::ALL.into_iter().filter(|s| s.is_done()).map(ItemStatus::as_str).collect();
+            let (from, to) =
+                (Expr::col((tr.clone(), Alias::new("from_status"))), Expr::col((tr.clone(), Alias::new("to_status"))));
+            Condition::any()
+                .add(from.clone().is_in(done.clone()).and(to.clone().is_not_in(done.clone())))
+                .add(from.is_not_in(done.clone()).and(to.is_in(done)))
+        })
         .to_owned();
     let mut changes = vec![];
     for row in state.db.query_all(&stmt).await? {
@@ -291,8 +300,9 @@ impl PortfolioQuery {
             "expiry" => (Some(F::ValidUntil), order),
             _ => (None, order),
         };
-        let sorts = first.map(SortColumn::of).into_iter().chain([SortColumn::of(organisation::Column::Name)]).collect();
-        Keyset::by_all(sorts, SortColumn::of(organisation::Column::Id), order)
+        // Each sort is one index of the figures: (figure, name, organisation id).
+        let sorts = first.map(SortColumn::of).into_iter().chain([SortColumn::of(F::Name)]).collect();
+        Keyset::by_all(sorts, SortColumn::of(F::OrganisationId), order)
     }
 
     fn key(&self, o: &organisation::Model, f: Option<&organisation_figures::Model>) -> Key {
@@ -320,9 +330,13 @@ pub async fn portfolio(
     actor.may_globally(GlobalPermission::ViewPortfolio)?;
     let now = state.now();
     let today = now.date_naive();
-    let mut mine = organisation::Entity::find()
-        .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev())
-        .filter(crate::db::scope::organisations(actor, organisation::Column::Id));
+    let joined = organisation::Entity::find()
+        .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev());
+    let mut mine = crate::db::scope::within(joined, actor, organisation::Column::Id);
+    if actor.role == Role::Advisor {
+        // Every assigned organisation has its figures; a filter below drops this total again.
+        mine = mine.with_total(actor.assigned.len() as u64);
+    }
     if let Some(text) = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
         mine = mine.filter(keyset::name_contains(organisation::Column::Name, &text));
     }
@@ -336,10 +350,12 @@ pub async fn portfolio(
     }
     if q.expiring.unwrap_or(false) {
         let until = today + chrono::Duration::days(RENEWAL_WINDOW_DAYS);
-        mine = mine.filter(F::Live.eq(true)).filter(F::ValidUntil.gte(today)).filter(F::ValidUntil.lte(until));
+        mine = mine
+            .filter(F::Live.eq(true))
+            .filter(Condition::all().add(F::ValidUntil.gte(today)).add(F::ValidUntil.lte(until)));
     }
     // The cursor's key needs the figures, read below for the page's rows only.
-    let mut orgs = keyset::fetch(&state.db, mine, page, q.keyset(), |_| vec![]).await?;
+    let mut orgs = keyset::fetch_scoped(&state.db, mine, page, q.keyset(), |_| vec![]).await?;
     let ids: Vec<i64> = orgs.rows.iter().map(|o| o.id).collect();
     let kept = progress::stored(&state.db, &ids).await?;
     let figures: HashMap<i64, organisation_figures::Model> =
@@ -360,7 +376,8 @@ pub async fn portfolio(
         .into_iter()
         .collect();
     let recs = latest_by_org(&state.db, &ids).await?;
-    let lapsed = lapsed_items(&state.db, &ids, today).await?;
+    // Lapsed items matter only for a standing, so only where there is a recognition.
+    let lapsed = lapsed_items(&state.db, &recs.keys().copied().collect::<Vec<_>>(), today).await?;
     Ok(orgs.map(|o| {
         let f = figures.get(&o.id);
         let pillars = state

@@ -62,12 +62,12 @@ pub async fn visible(
     name: Option<&str>,
     page: &PageRequest,
 ) -> AppResult<Page<organisation::Model>> {
-    let mut q = organisation::Entity::find().filter(crate::db::scope::organisations(actor, organisation::Column::Id));
+    let mut q = crate::db::scope::within(organisation::Entity::find(), actor, organisation::Column::Id);
     if let Some(text) = name.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
         q = q.filter(keyset::name_contains(organisation::Column::Name, &text));
     }
     let by_name = Keyset::by(organisation::Column::Name, organisation::Column::Id, Order::Asc);
-    keyset::fetch(&state.db, q, page, by_name, |o| vec![o.name.as_str().into(), o.id.into()]).await
+    keyset::fetch_scoped(&state.db, q, page, by_name, |o| vec![o.name.as_str().into(), o.id.into()]).await
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: i64) -> AppResult<organisation::Model> {

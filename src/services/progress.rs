@@ -118,6 +118,15 @@ async fn count(db: &impl ConnectionTrait, lists: &Checklists, orgs: &[i64]) -> A
     {
         latest.insert(r.organisation_id, r);
     }
+    let names: HashMap<i64, String> = organisation::Entity::find()
+        .select_only()
+        .columns([organisation::Column::Id, organisation::Column::Name])
+        .filter(organisation::Column::Id.is_in(orgs.to_vec()))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let mut out = Counted::default();
     for &org in orgs {
         let mut pillars = Progress::default();
@@ -144,6 +153,7 @@ async fn count(db: &impl ConnectionTrait, lists: &Checklists, orgs: &[i64]) -> A
         let rec = latest.get(&org);
         out.figures.push(organisation_figures::Model {
             organisation_id: org,
+            name: names.get(&org).cloned().unwrap_or_default(),
             percent: pillars.percent() as i32,
             waiting: w.map(|w| i32::try_from(w.0).unwrap_or(i32::MAX)).unwrap_or(0),
             waiting_since: w.map(|w| w.1).unwrap_or_else(nothing_waiting),

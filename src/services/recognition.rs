@@ -339,6 +339,9 @@ fn gap_view(state: &AppState, gap: Gap, lang: &str) -> GapView {
 }
 
 async fn application_views(state: &AppState, rows: Vec<application::Model>) -> AppResult<Vec<ApplicationView>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
     let ids: Vec<i64> = rows.iter().flat_map(|a| [Some(a.applicant_id), a.decided_by]).flatten().collect();
     let users: HashMap<i64, user::Model> = user::Entity::find()
         .filter(user::Column::Id.is_in(ids))

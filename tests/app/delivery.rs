@@ -81,7 +81,22 @@ async fn a_mail_server_that_never_answers_costs_each_mail_a_bounded_wait_and_hea
     let report = tokio::time::timeout(Duration::from_secs(30), send(&app))
         .await
         .expect("the sender gives up on a silent server instead of hanging");
-    assert_eq!(report, sender::Report { sent: 0, failed: 3, dead: 0 }, "every mail was tried, none blocked the rest");
+    assert_eq!((report.sent, report.dead), (0, 0));
+    // On a loaded machine the app's own first run may come after the mails were queued and try
+    // some of them itself: count the tries on the rows, not in this call's report.
+    let tried = || async {
+        let rows = outbox::Entity::find().all(&app.state.db).await.unwrap();
+        rows.iter().filter(|r| r.attempts == 1 && r.last_error.is_some() && r.sent_at.is_none()).count()
+    };
+    while tried().await < 3 && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        tried().await,
+        3,
+        "every mail was tried once, none blocked the rest (this call failed {})",
+        report.failed
+    );
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
     let (status, body) = health(&app).await;
     assert_eq!(status, StatusCode::OK, "mail trouble does not take the service out");

@@ -9,6 +9,8 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub organisation_id: i64,
+    /// The organisation's name, beside the figures so that each sort is one index (figure, name, id).
+    pub name: String,
     /// Done items of all pillars, in percent of all pillar items.
     pub percent: i32,
     /// Items waiting for review.
