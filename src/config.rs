@@ -21,9 +21,13 @@ pub struct Config {
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
-    /// Directory with the checklist files.
-    #[arg(long, env = "CHECKLISTS_DIR", default_value = "checklists")]
-    pub checklists_dir: String,
+    /// A folder of checklist files to use instead of the built-in ones.
+    #[arg(long, env = "CHECKLISTS_DIR")]
+    pub checklists_dir: Option<String>,
+
+    /// A folder of page and e-mail templates (with `i18n/`) to use instead of the built-in ones.
+    #[arg(long, env = "TEMPLATES_DIR")]
+    pub templates_dir: Option<String>,
 
     /// SMTP server URL, e.g. smtp://localhost:25 or smtps://user:pass@mail.example.org.
     /// When unset, e-mails are written as .eml files to MAIL_DIR.
@@ -116,7 +120,8 @@ impl Config {
             public_url: None,
             secret_key: None,
             secure_cookies: false,
-            checklists_dir: "checklists".into(),
+            checklists_dir: None,
+            templates_dir: None,
             smtp_url: None,
             mail_dir: "data/mail".into(),
             mail_from: "carer-friendly <noreply@localhost>".into(),

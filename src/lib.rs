@@ -3,7 +3,8 @@
 //!
 //! `domain` holds the rules (no I/O), `db` the persistence, `services` the use cases, `web` the
 //! HTML pages and `api` the REST API over the same services, both behind `http` (headers, rate
-//! and body limits, CSRF); `mail` the outbox; `jobs` the recurring attention driven by the scheduler.
+//! and body limits, CSRF); `mail` the outbox; `jobs` the recurring attention driven by the scheduler;
+//! `resources` the templates and checklists built into the binary.
 pub mod api;
 pub mod clock;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod resources;
 pub mod services;
 pub mod startup;
 pub mod state;

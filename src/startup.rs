@@ -1,6 +1,5 @@
 //! Builds the application: database (migrated), checklists, templates, secret, routes; binds the
 //! listener (port 0 in tests) and starts the outbox sender beside the server.
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,16 +12,10 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::entities::setting;
 use crate::domain::checklist::Checklists;
+use crate::resources::Files;
 use crate::services::{accounts, assessment, crypto};
 use crate::state::AppState;
 use crate::web::i18n::Translations;
-
-/// A folder of the repository: as configured when it exists, else the one beside the sources,
-/// so the binary also runs from another working directory.
-fn resource_dir(configured: &str, name: &str) -> PathBuf {
-    let p = Path::new(configured);
-    if p.is_dir() { p.to_path_buf() } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(name) }
-}
 
 /// Everything but the listener: used by `serve`, `demo` and the tests.
 pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -38,12 +31,12 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
     crate::db::migrate(&db, &config.database_url).await.map_err(|e| {
         anyhow::anyhow!(crate::db::connect::explain(&config.database_url, "cannot update the schema of", &e))
     })?;
-    let checklists = Checklists::load_dir(&resource_dir(&config.checklists_dir, "checklists"))
-        .map_err(|e| anyhow::anyhow!("checklist {e}"))?;
-    let templates_dir = resource_dir("templates", "templates");
-    let translations = Arc::new(Translations::load(&templates_dir.join("i18n")).map_err(anyhow::Error::msg)?);
-    let env = crate::web::templates::environment(&templates_dir, translations.clone());
-    crate::web::templates::check_all(&env, &templates_dir).map_err(anyhow::Error::msg)?;
+    let checklist_files = Files::checklists(config.checklists_dir.as_deref()).map_err(anyhow::Error::msg)?;
+    let checklists = Checklists::from_files(&checklist_files).map_err(|e| anyhow::anyhow!("checklist {e}"))?;
+    let templates = Arc::new(Files::templates(config.templates_dir.as_deref()).map_err(anyhow::Error::msg)?);
+    let translations = Arc::new(Translations::from_files(&templates).map_err(anyhow::Error::msg)?);
+    let env = crate::web::templates::environment(templates.clone(), translations.clone());
+    crate::web::templates::check_all(&env, &templates).map_err(anyhow::Error::msg)?;
     let secret = match &config.secret_key {
         Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
         Some(_) => anyhow::bail!("SECRET_KEY must be at least 32 characters"),
@@ -67,6 +60,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         passport_keys: Arc::new(passport_keys),
         rate_limits: Arc::new(crate::http::rate_limit::RateLimits::new(config_rate_limits)),
         assignments: Arc::default(),
+        jobs_in_flight: tokio_util::task::TaskTracker::new(),
     })
 }
 
@@ -166,14 +160,70 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process ends, with the outbox sender and the job scheduler beside it.
+    /// Serves until SIGTERM or Ctrl-C, with the outbox sender and the job scheduler beside it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let transport = crate::mail::sender::Transport::from_config(&self.state.config).map_err(anyhow::Error::msg)?;
-        let interval = Duration::from_millis(self.state.config.outbox_interval_ms.max(50));
-        tokio::spawn(crate::mail::sender::run(self.state.clone(), transport, interval));
-        let _scheduler = crate::jobs::scheduler::start(self.state.clone()).await?;
+        self.run_until(stop_signal()).await
+    }
+
+    /// Serves until `stop` completes, then shuts down in order: no new connections, requests in
+    /// flight finished (at most `REQUEST_GRACE`), the mail in hand sent and no more claimed, the
+    /// scheduler stopped and job runs in flight finished (at most `WORK_GRACE`; a run cut off
+    /// there rolls back, as each period's work and its claim are one transaction).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let transport = crate::mail::sender::Transport::from_config(&state.config).map_err(anyhow::Error::msg)?;
+        let interval = Duration::from_millis(state.config.outbox_interval_ms.max(50));
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let sender = tokio::spawn(crate::mail::sender::run(state.clone(), transport, interval, stopped));
+        let scheduler = crate::jobs::scheduler::start(state.clone()).await?;
         tracing::info!(port = self.port, "listening");
-        Server::new_with_acceptor(self.acceptor).run(app(self.state)).await?;
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app(self.state), stop, Some(REQUEST_GRACE))
+            .await?;
+        tracing::info!("stopping: requests finished; finishing the mail and jobs in hand");
+        let _ = stopping.send(true);
+        let grace = WORK_GRACE.max(Duration::from_secs(state.config.smtp_timeout_secs));
+        let work = async {
+            let _ = sender.await;
+            if let Some(mut s) = scheduler
+                && let Err(e) = s.shutdown().await
+            {
+                tracing::warn!(error = %e, "scheduler did not stop cleanly");
+            }
+            state.jobs_in_flight.close();
+            state.jobs_in_flight.wait().await;
+        };
+        if tokio::time::timeout(grace, work).await.is_err() {
+            tracing::warn!(seconds = grace.as_secs(), "stopped with work still running after the grace period");
+        }
+        tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Longest wait for requests in flight at shutdown.
+const REQUEST_GRACE: Duration = Duration::from_secs(10);
+/// Longest wait for the mail and job runs in hand at shutdown (or `SMTP_TIMEOUT_SECS` if longer).
+const WORK_GRACE: Duration = Duration::from_secs(20);
+
+/// SIGTERM (how service managers stop a process) or Ctrl-C.
+async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("interrupted"),
+        _ = terminate => tracing::info!("SIGTERM received"),
     }
 }

@@ -29,6 +29,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// Advisors' assigned organisations, read again only when they change.
     pub assignments: Arc<crate::services::accounts::AssignmentCache>,
+    /// Job runs under way, waited for when the service stops.
+    pub jobs_in_flight: tokio_util::task::TaskTracker,
 }
 
 impl AppState {

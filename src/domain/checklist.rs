@@ -109,26 +109,19 @@ impl Checklists {
         self.lists.iter().map(|c| (c.key.clone(), c.version.clone())).collect()
     }
 
-    /// Loads every `*.toml` in `dir`.
-    pub fn load_dir(dir: &Path) -> Result<Checklists, ChecklistError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| ChecklistError {
-            file: dir.display().to_string(),
-            line: 0,
-            problem: format!("cannot read the checklist folder: {e}"),
-        })?;
-        let mut files: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+    /// The checklists among `files` (each `*.toml` at the top of the folder).
+    pub fn from_files(files: &crate::resources::Files) -> Result<Checklists, ChecklistError> {
+        let sources: Vec<(String, String)> = files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".toml") && !name.contains('/'))
+            .map(|(name, text)| (files.describe(name), text.to_string()))
             .collect();
-        files.sort();
-        let mut sources = Vec::new();
-        for path in files {
-            let text = std::fs::read_to_string(&path).map_err(|e| ChecklistError {
-                file: path.display().to_string(),
+        if sources.is_empty() {
+            return Err(ChecklistError {
+                file: files.describe(""),
                 line: 0,
-                problem: format!("cannot read: {e}"),
-            })?;
-            sources.push((path.display().to_string(), text));
+                problem: "no checklist files (*.toml) in this folder".into(),
+            });
         }
         Checklists::from_sources(&sources)
     }
@@ -263,8 +256,8 @@ mod tests {
 
     #[test]
     fn the_shipped_checklists_load() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("checklists");
-        let lists = Checklists::load_dir(&dir).expect("shipped checklists are valid");
+        let files = crate::resources::Files::checklists(None).expect("built in");
+        let lists = Checklists::from_files(&files).expect("shipped checklists are valid");
         assert_eq!(lists.pillars().map(|p| p.key.as_str()).collect::<Vec<_>>(), PILLARS);
         assert_eq!(lists.get(GOING_AHEAD).map(|c| c.items.len()), Some(13));
     }

@@ -17,20 +17,21 @@ pub async fn start(state: AppState) -> anyhow::Result<Option<JobScheduler>> {
         let state = state.clone();
         let cron = CronJob::new_async(heartbeat.as_str(), move |_id, _lock| {
             let state = state.clone();
-            Box::pin(async move {
+            let tracker = state.jobs_in_flight.clone();
+            Box::pin(tracker.track_future(async move {
                 if let Err(e) = run(&state, job).await {
                     tracing::error!(job = job.name(), error = %e, "job failed");
                 }
-            })
+            }))
         })
         .map_err(|e| anyhow::anyhow!("JOBS_HEARTBEAT \"{heartbeat}\" is not a six-field cron expression: {e}"))?;
         scheduler.add(cron).await?;
     }
     scheduler.start().await?;
     let catch_up = state.clone();
-    tokio::spawn(async move {
+    tokio::spawn(state.jobs_in_flight.track_future(async move {
         run_all(&catch_up).await;
-    });
+    }));
     tracing::info!(heartbeat = %heartbeat, "scheduler started");
     Ok(Some(scheduler))
 }

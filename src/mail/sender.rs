@@ -147,10 +147,19 @@ async fn claim_next(state: &AppState, skip_below: i64) -> AppResult<Option<(outb
 
 /// Sends what is due now, one claimed message at a time; returns what happened.
 pub async fn send_due(state: &AppState, transport: &Transport) -> AppResult<Report> {
+    send_due_while(state, transport, || true).await
+}
+
+/// `send_due`, taking a next message only while `go_on()`: a stopping service finishes the
+/// message in hand (bounded by `SMTP_TIMEOUT_SECS`) and claims no more.
+async fn send_due_while(state: &AppState, transport: &Transport, go_on: impl Fn() -> bool) -> AppResult<Report> {
     let limit = StdDuration::from_secs(state.config.smtp_timeout_secs.max(1));
     let mut report = Report::default();
     let mut last = 0;
     for _ in 0..BATCH {
+        if !go_on() {
+            break;
+        }
         let Some((row, token)) = claim_next(state, last).await? else { break };
         last = row.id;
         let result = match build(state, &row) {
@@ -224,12 +233,21 @@ pub async fn health(state: &AppState) -> AppResult<MailHealth> {
 }
 
 /// The background worker: checks the outbox every `interval` until the process ends.
-pub async fn run(state: AppState, transport: Transport, interval: StdDuration) {
+/// Sends due mail every `interval` until `stop` turns true.
+pub async fn run(
+    state: AppState,
+    transport: Transport,
+    interval: StdDuration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
-        match send_due(&state, &transport).await {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|stopping| *stopping) => break,
+        }
+        match send_due_while(&state, &transport, || !*stop.borrow()).await {
             Ok(r) if r.sent + r.failed + r.dead > 0 => {
                 tracing::info!(sent = r.sent, failed = r.failed, dead = r.dead, "outbox")
             }

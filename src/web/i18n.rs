@@ -2,7 +2,6 @@
 //! `key = "text"` maps, plus one file per part of the service (`nl-passport.toml`, ...). Dutch is the default; a missing English text falls back to the key, so
 //! a gap shows up in review instead of breaking a page.
 use std::collections::HashMap;
-use std::path::Path;
 
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
@@ -12,25 +11,27 @@ pub struct Translations {
 }
 
 impl Translations {
-    pub fn load(dir: &Path) -> Result<Translations, String> {
+    /// The translations in `i18n/` of the template files.
+    pub fn from_files(files: &crate::resources::Files) -> Result<Translations, String> {
         let mut by_lang = HashMap::new();
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| format!("{}: {e}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        let sources: Vec<(&str, &str)> = files
+            .iter()
+            .filter_map(|(name, text)| Some((name.strip_prefix("i18n/")?.strip_suffix(".toml")?, text)))
+            .filter(|(stem, _)| !stem.contains('/'))
             .collect();
-        files.sort();
         for lang in LANGUAGES {
             let mut map: HashMap<String, String> = HashMap::new();
-            for path in &files {
-                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-                if stem != lang && !stem.starts_with(&format!("{lang}-")) {
+            for (stem, text) in &sources {
+                if *stem != lang && !stem.starts_with(&format!("{lang}-")) {
                     continue;
                 }
-                let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let file = files.describe(&format!("i18n/{stem}.toml"));
                 let part: HashMap<String, String> =
-                    toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+                    toml::from_str(text).map_err(|e| format!("{file}: {}", e.message()))?;
                 map.extend(part);
+            }
+            if map.is_empty() {
+                return Err(format!("{}: no texts for \"{lang}\"", files.describe("i18n")));
             }
             by_lang.insert(lang.to_string(), map);
         }

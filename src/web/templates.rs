@@ -1,16 +1,16 @@
 //! The minijinja environment: templates from `templates/`, plus `t(key)` for translated text and
 //! a few filters for dates. `.html` templates are escaped automatically.
-use std::path::Path;
 use std::sync::Arc;
 
 use minijinja::{Environment, State, Value};
 
 use super::i18n::Translations;
 use crate::domain::dates;
+use crate::resources::Files;
 
-pub fn environment(dir: &Path, translations: Arc<Translations>) -> Environment<'static> {
+pub fn environment(files: Arc<Files>, translations: Arc<Translations>) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_loader(minijinja::path_loader(dir));
+    env.set_loader(move |name| Ok(files.get(name).map(str::to_string)));
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     let plural_translations = translations.clone();
     let person_translations = translations.clone();
@@ -88,25 +88,9 @@ fn local(v: &Value) -> Option<chrono::DateTime<chrono_tz::Tz>> {
 
 /// Renders every page and mail template once with an empty context, so a broken template
 /// stops the start instead of a user's request.
-pub fn check_all(env: &Environment<'static>, dir: &Path) -> Result<(), String> {
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, base, out);
-                } else if p.extension().is_some_and(|x| x == "html" || x == "txt")
-                    && let Ok(rel) = p.strip_prefix(base)
-                {
-                    out.push(rel.to_string_lossy().replace('\\', "/"));
-                }
-            }
-        }
-    }
-    let mut names = vec![];
-    walk(dir, dir, &mut names);
-    for name in names {
-        env.get_template(&name).map_err(|e| format!("template {name}: {e:#}"))?;
+pub fn check_all(env: &Environment<'static>, files: &Files) -> Result<(), String> {
+    for (name, _) in files.iter().filter(|(n, _)| n.ends_with(".html") || n.ends_with(".txt")) {
+        env.get_template(name).map_err(|e| format!("template {}: {e:#}", files.describe(name)))?;
     }
     Ok(())
 }
@@ -117,7 +101,7 @@ mod local_time_tests {
 
     #[test]
     fn instants_are_shown_in_amsterdam_time_and_plain_dates_stay_as_they_are() {
-        let env = environment(Path::new("templates"), Arc::new(Translations::default()));
+        let env = environment(Arc::new(Files::default()), Arc::new(Translations::default()));
         let render = |s: &str| env.render_str(s, minijinja::context! {}).unwrap();
         assert_eq!(render("{{ '2026-11-23T11:38:00Z'|datetime }}"), "23 november 2026, 12:38");
         assert_eq!(render("{{ '2026-07-01T22:30:00+00:00'|date }}"), "2 juli 2026");
@@ -134,8 +118,9 @@ mod plural_tests {
 
     #[test]
     fn counted_texts_take_the_singular_for_one_and_the_plural_otherwise() {
-        let translations = Translations::load(Path::new("templates/i18n")).unwrap();
-        let env = environment(Path::new("templates"), Arc::new(translations));
+        let files = Arc::new(Files::templates(None).unwrap());
+        let translations = Translations::from_files(&files).unwrap();
+        let env = environment(files, Arc::new(translations));
         let render = |lang: &str, n: i64| {
             env.render_str("{{ tn('portfolio.waiting_days', n) }}", minijinja::context! { lang => lang, n => n })
                 .unwrap()

@@ -32,9 +32,10 @@ async fn a_changed_checklist_keeps_the_answers_of_a_removed_item_and_adds_the_ne
     std::fs::write(&path, changed).unwrap();
 
     let dir_s = dir.display().to_string();
-    let second =
-        TestApp::spawn_configured(SmtpSink::running().await, app.database_url.clone(), |c| c.checklists_dir = dir_s)
-            .await;
+    let second = TestApp::spawn_configured(SmtpSink::running().await, app.database_url.clone(), |c| {
+        c.checklists_dir = Some(dir_s)
+    })
+    .await;
     let api = ApiClient {
         client: reqwest::Client::new(),
         base: format!("{}/api/v1", second.address),
@@ -66,7 +67,7 @@ async fn a_malformed_checklist_stops_the_start_with_file_line_and_problem() {
     let lines = text.lines().count();
     std::fs::write(&path, text).unwrap();
     let mut config = carer_friendly::config::Config::for_database(&fresh_database_url().await);
-    config.checklists_dir = dir.display().to_string();
+    config.checklists_dir = Some(dir.display().to_string());
     let clock = std::sync::Arc::new(carer_friendly::clock::SystemClock);
     let err = match carer_friendly::startup::Application::build(config, clock, "127.0.0.1:0").await {
         Ok(_) => panic!("a broken checklist must stop the start"),

@@ -25,4 +25,5 @@ mod recognition;
 mod review_flow;
 mod security;
 mod service;
+mod shipping;
 mod tenant_isolation;

@@ -1,0 +1,279 @@
+//! The built binary on its own, as an operator installs it: copied into an empty folder and
+//! started there, with no templates or checklists beside it and no setting pointing at them.
+use std::collections::{BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use scraper::{Html, Selector};
+
+/// The server process, stopped when the test ends however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Alone {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+}
+
+impl Alone {
+    /// The binary copied into a new empty folder.
+    fn new() -> Alone {
+        let dir = std::env::temp_dir().join(format!("carer-friendly-alone-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("carer-friendly");
+        std::fs::copy(env!("CARGO_BIN_EXE_carer-friendly"), &bin).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Alone { dir, bin, port }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The binary run in its folder with a clean environment: only the database, where to listen
+    /// and the speed of the test are set.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", "sqlite://carer-friendly.db?mode=rwc")
+            .env("BIND", format!("127.0.0.1:{}", self.port))
+            .env("PUBLIC_URL", self.base())
+            .env("JOBS_HEARTBEAT", "off")
+            .env("RATE_LIMITS", "false")
+            .env("OUTBOX_INTERVAL_MS", "100");
+        c
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
+    }
+}
+
+async fn login(base: &str, email: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let html = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let r = client
+        .post(format!("{base}/login"))
+        .form(&[("csrf", csrf.as_str()), ("email", email), ("password", carer_friendly::demo::DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{email} logs in: {}", r.status());
+    client
+}
+
+fn csrf_of(html: &str) -> String {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("input[name=csrf]").unwrap();
+    doc.select(&sel).next().and_then(|i| i.value().attr("value")).expect("a form with its CSRF token").to_string()
+}
+
+fn links(html: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("a[href]").unwrap();
+    doc.select(&sel)
+        .filter_map(|a| a.value().attr("href"))
+        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn mails(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("data/mail"))
+        .map(|d| d.flatten().filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_binary_copied_to_an_empty_folder_starts_and_serves_every_page_and_mail() {
+    let alone = Alone::new();
+    let out = alone.command(&["demo"]).output().unwrap();
+    assert!(out.status.success(), "demo: {}", String::from_utf8_lossy(&out.stderr));
+    let log = std::fs::File::create(alone.dir.join("serve.log")).unwrap();
+    let _server = Running(alone.command(&["serve"]).stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap());
+    let base = alone.base();
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/health")).await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", alone.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Every page each role can reach by following links from where it lands (bounded per role).
+    let mut seen_pages = 0;
+    for email in [
+        "operator@demo.example",
+        "adviseur@demo.example",
+        "hr@rivierstad.demo",
+        "directie@rivierstad.demo",
+        "leidinggevende@rivierstad.demo",
+        "medewerker@rivierstad.demo",
+    ] {
+        let client = login(&base, email).await;
+        let mut queue = VecDeque::from(["/".to_string()]);
+        let mut seen = BTreeSet::new();
+        while let Some(path) = queue.pop_front() {
+            if seen.len() >= 60 || !seen.insert(path.clone()) {
+                continue;
+            }
+            let r = client.get(format!("{base}{path}")).send().await.unwrap();
+            let status = r.status();
+            let html_page = r.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").contains("html"));
+            let body = r.text().await.unwrap();
+            assert!(status.is_success(), "{email}: {path} answered {status}\n{body:.500}\n{}", alone.log());
+            if html_page {
+                queue.extend(links(&body).into_iter().filter(|l| !l.starts_with("/api/docs")));
+            }
+        }
+        assert!(seen.len() > 3, "{email} reached only {seen:?}");
+        seen_pages += seen.len();
+    }
+    assert!(seen_pages > 60, "{seen_pages} pages");
+    let css = reqwest::get(format!("{base}/static/style.css")).await.unwrap();
+    assert!(css.status().is_success());
+
+    // A mail, rendered from the built-in e-mail templates and written to the mail folder.
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let html = client.get(format!("{base}/password-reset")).send().await.unwrap().text().await.unwrap();
+    let r = client
+        .post(format!("{base}/password-reset"))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("email", "hr@rivierstad.demo")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let started = Instant::now();
+    while !mails(&alone.dir).iter().any(|m| m.contains("/password-reset/")) {
+        assert!(started.elapsed() < Duration::from_secs(30), "no reset mail in data/mail:\n{}", alone.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(_server);
+    let _ = std::fs::remove_dir_all(&alone.dir);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_templates_folder_replaces_the_built_in_one_and_a_broken_one_stops_the_start() {
+    use super::helpers::*;
+    let dir = std::env::temp_dir().join(format!("carer-friendly-templates-{}", uuid::Uuid::new_v4().simple()));
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &dir);
+    let nl = dir.join("i18n/nl.toml");
+    let text = std::fs::read_to_string(&nl)
+        .unwrap()
+        .replace("\"login.title\" = \"Inloggen\"", "\"login.title\" = \"Aanmelden bij ons\"");
+    std::fs::write(&nl, text).unwrap();
+    let dir_s = dir.display().to_string();
+    let app = TestApp::spawn_configured(super::smtp::SmtpSink::running().await, fresh_database_url().await, |c| {
+        c.templates_dir = Some(dir_s.clone())
+    })
+    .await;
+    let html = reqwest::get(format!("{}/login", app.address)).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Aanmelden bij ons"), "the folder's text is shown");
+
+    // A template that does not parse: the start stops and names the file.
+    std::fs::write(dir.join("partials/pager.html"), "{% if %}").unwrap();
+    let mut config = carer_friendly::config::Config::for_database(&fresh_database_url().await);
+    config.templates_dir = Some(dir_s);
+    let clock = std::sync::Arc::new(carer_friendly::clock::SystemClock);
+    let err = match carer_friendly::startup::Application::build(config, clock, "127.0.0.1:0").await {
+        Ok(_) => panic!("a broken template must stop the start"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("partials/pager.html"), "{err}");
+    // A folder that is not there: no silent fallback to the built-in files.
+    let mut config = carer_friendly::config::Config::for_database(&fresh_database_url().await);
+    config.templates_dir = Some("/nonexistent/templates".into());
+    let clock = std::sync::Arc::new(carer_friendly::clock::SystemClock);
+    let err = match carer_friendly::startup::Application::build(config, clock, "127.0.0.1:0").await {
+        Ok(_) => panic!("a missing templates folder must stop the start"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("/nonexistent/templates"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn on_sigterm_the_service_stops_taking_connections_finishes_the_request_in_flight_and_exits_0() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let alone = Alone::new();
+    let log = std::fs::File::create(alone.dir.join("serve.log")).unwrap();
+    let mut server = Running(
+        alone
+            .command(&["serve"])
+            .env("JOBS_HEARTBEAT", "0 * * * * *")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let base = alone.base();
+    let started = Instant::now();
+    while !reqwest::get(format!("{base}/health")).await.is_ok_and(|r| r.status().is_success()) {
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", alone.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A request under way: headers and half its body sent.
+    let body = "email=someone%40example.org&password=x";
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", alone.port)).await.unwrap();
+    let head = format!(
+        "POST /password-reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // SAFETY: sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) }, 0);
+    // New connections are refused once the listener is closed.
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", alone.port)).await.is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(5), "still accepting after SIGTERM:\n{}", alone.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The request in flight is answered in full.
+    conn.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), conn.read_to_string(&mut answer)).await.unwrap().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 "), "an answer to the request in flight: {answer:?}\n{}", alone.log());
+    // Then the process exits 0, in bounded time.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "did not exit after SIGTERM:\n{}", alone.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status:?}\n{}", alone.log());
+    assert!(alone.log().contains("stopped"), "{}", alone.log());
+    let _ = std::fs::remove_dir_all(&alone.dir);
+}
