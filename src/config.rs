@@ -21,6 +21,15 @@ pub struct Config {
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
+    /// Turns on `/metrics` (Prometheus text format) for requests carrying
+    /// `Authorization: Bearer <this token>` (16+ characters); unset, `/metrics` is not served.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Log lines as `text`, or as `json` (one object per line, with the request's id).
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// A folder of checklist files to use instead of the built-in ones.
     #[arg(long, env = "CHECKLISTS_DIR")]
     pub checklists_dir: Option<String>,
@@ -122,6 +131,8 @@ impl Config {
             secure_cookies: false,
             checklists_dir: None,
             templates_dir: None,
+            log_format: "text".into(),
+            metrics_token: None,
             smtp_url: None,
             mail_dir: "data/mail".into(),
             mail_from: "carer-friendly <noreply@localhost>".into(),
@@ -157,6 +168,9 @@ impl Config {
             && !url::Url::parse(public).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
         {
             problems.push(format!("PUBLIC_URL \"{public}\" is not an http(s) address"));
+        }
+        if self.metrics_token.as_ref().is_some_and(|k| k.len() < 16) {
+            problems.push("METRICS_TOKEN must be at least 16 characters".into());
         }
         if self.secret_key.as_ref().is_some_and(|k| k.len() < 32) {
             problems.push("SECRET_KEY must be at least 32 characters".into());

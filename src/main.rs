@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use carer_friendly::clock::SystemClock;
@@ -56,17 +57,24 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tokio_cron_scheduler=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tokio_cron_scheduler=warn".into());
+    // Colours only on a terminal; one JSON object per line for log collectors.
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal());
+    if cli.config.log_format == "json" {
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        logs.init();
+    }
     match cli.command {
         Command::Serve { bind } => {
             let app = Application::build(cli.config, Arc::new(SystemClock), &bind).await?;
-            println!("carer-friendly is running at {}", app.state().public_url());
+            if app.state().config.log_format == "json" {
+                tracing::info!(url = %app.state().public_url(), "carer-friendly is running");
+            } else {
+                println!("carer-friendly is running at {}", app.state().public_url());
+            }
             app.run_until_stopped().await
         }
         Command::Migrate => {

@@ -61,6 +61,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         rate_limits: Arc::new(crate::http::rate_limit::RateLimits::new(config_rate_limits)),
         assignments: Arc::default(),
         jobs_in_flight: tokio_util::task::TaskTracker::new(),
+        metrics: Arc::new(crate::metrics::Metrics::new(route_templates())),
     })
 }
 
@@ -107,13 +108,53 @@ async fn health(state: Data<&AppState>) -> poem::Response {
     Json(Health { status, database, mail, version: env!("CARGO_PKG_VERSION") }).with_status(code).into_response()
 }
 
+/// Every route the app serves, as templates: the pages', the API's (from its document) and the
+/// few beside them. Metrics count requests under these, never under a raw path.
+fn route_templates() -> Vec<String> {
+    let api: serde_json::Value = serde_json::from_str(&crate::api::service("").spec()).unwrap_or_default();
+    let api_paths = api["paths"].as_object().map(|o| o.keys().map(|k| format!("/api/v1{k}")).collect::<Vec<_>>());
+    crate::web::route_list()
+        .into_iter()
+        .map(|(_, p)| p.to_string())
+        .chain(api_paths.unwrap_or_default())
+        .chain(["/health", "/metrics", "/api/openapi.json", "/api/docs/", "/static/style.css"].map(String::from))
+        .collect()
+}
+
+/// `/metrics` for Prometheus: served only when `METRICS_TOKEN` is set, to that bearer token.
+#[handler]
+async fn metrics(Data(state): Data<&AppState>, req: &poem::Request) -> poem::Response {
+    use poem::IntoResponse;
+    use subtle::ConstantTimeEq;
+    let Some(token) = &state.config.metrics_token else {
+        return poem::http::StatusCode::NOT_FOUND.into_response();
+    };
+    let given = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        return poem::Response::builder()
+            .status(poem::http::StatusCode::UNAUTHORIZED)
+            .header(poem::http::header::WWW_AUTHENTICATE, "Bearer")
+            .body("a valid METRICS_TOKEN is needed");
+    }
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(state).await)
+}
+
 pub fn app(state: AppState) -> impl poem::Endpoint {
     let public_url = state.public_url();
     Route::new()
         .at("/health", get(health))
+        .at("/metrics", get(metrics))
         .nest("/api", crate::api::routes(public_url))
         .nest("/", crate::web::routes())
         .around(crate::http::headers::security_headers)
+        .around(crate::http::request_id::request_id)
         .data(state)
 }
 
@@ -147,7 +188,12 @@ impl Application {
             tracing::info!(added, "checklist items added to existing organisations");
         }
         if let Some(link) = accounts::setup_link_if_needed(&state).await? {
-            println!("\nNo operator account yet. Create one with this one-time link (valid 24 hours):\n  {link}\n");
+            if state.config.log_format == "json" {
+                // Log collectors read JSON lines only.
+                tracing::warn!(link = %link, "no operator account yet: create one with this one-time link (valid 24 hours)");
+            } else {
+                println!("\nNo operator account yet. Create one with this one-time link (valid 24 hours):\n  {link}\n");
+            }
         }
         Ok(Application { port: addr.port(), state, acceptor })
     }

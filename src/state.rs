@@ -31,6 +31,7 @@ pub struct AppState {
     pub assignments: Arc<crate::services::accounts::AssignmentCache>,
     /// Job runs under way, waited for when the service stops.
     pub jobs_in_flight: tokio_util::task::TaskTracker,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

@@ -91,6 +91,12 @@ pub struct Report {
 }
 
 pub async fn run(state: &AppState, job: Job) -> AppResult<Report> {
+    let result = run_job(state, job).await;
+    state.metrics.job_run(job.name(), result.as_ref().is_ok_and(|r| r.failed == 0));
+    result
+}
+
+async fn run_job(state: &AppState, job: Job) -> AppResult<Report> {
     let mut report = Report { job: job.name(), ..Default::default() };
     match job {
         Job::DayOfCarers => work::day_of_carers(state, &mut report).await?,

@@ -385,6 +385,7 @@ pub async fn view(
     // The log tells the carer who else read their passport; their own reading is not news to them.
     if side != Side::Carer {
         log_access(&state.db, state.now(), p.id, actor, side, action, channel).await?;
+        state.metrics.passport_read(action);
     }
     build_view(state, p, facts, side, v, content).await
 }
@@ -1352,6 +1353,7 @@ pub async fn export_json(
     });
     file["signature"] = serde_json::Value::String(crypto::sign(&state.secret, &canonical_json(&file)));
     log_access(&state.db, state.now(), p.id, actor, side, "export_json", channel).await?;
+    state.metrics.passport_read("export_json");
     Ok(file)
 }
 
@@ -1464,6 +1466,7 @@ pub async fn create_transfer_code(
     .insert(&txn)
     .await?;
     log_access(&txn, now, p.id, actor, side, "transfer_code", channel).await?;
+    state.metrics.passport_read("transfer_code");
     audit::record(
         &txn,
         now,
@@ -1583,6 +1586,7 @@ pub async fn export_pdf(state: &AppState, actor: &Actor, id: i64, channel: Chann
     let v = version_row(&state.db, p.id, p.current_version).await?;
     let content = decrypt_content(state, &v)?;
     log_access(&state.db, state.now(), p.id, actor, side, "export_pdf", channel).await?;
+    state.metrics.passport_read("export_pdf");
     let view = build_view(state, p, facts, side, v, content).await?;
     // Laying out a PDF is CPU work: off the async workers.
     let (state, lang) = (state.clone(), lang.to_string());

@@ -171,6 +171,7 @@ impl Table {
 async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
     let state = req.data::<AppState>().cloned();
     let path = req.uri().path().to_string();
+    let request_id = req.extensions().get::<crate::http::request_id::RequestId>().map(|r| r.0.clone());
     // What the error page needs of the request (who is asking, for the site header) outlives it.
     let mut shadow = Request::builder().uri(req.uri().clone());
     for cookie in req.headers().get_all(header::COOKIE) {
@@ -208,7 +209,10 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
                 Some(AppError::TooManyRequests { retry_after }) => Some(*retry_after),
                 _ => None,
             };
-            let ctx = minijinja::context! { status => status.as_u16(), message => message };
+            if status.is_server_error() {
+                tracing::error!(error = %err, "page failed");
+            }
+            let ctx = minijinja::context! { status => status.as_u16(), message => message, request_id => request_id };
             let mut resp = render(&state, &shadow, viewer.as_ref(), status, "error.html", ctx)
                 .unwrap_or_else(|_| html(status, format!("{} {message}", status.as_u16())));
             if let Some(secs) = retry_after

@@ -55,6 +55,20 @@ impl Alone {
         c
     }
 
+    /// `serve` with `env` added, its output in `serve.log`, once `/health` answers.
+    async fn serve(&self, env: &[(&str, &str)]) -> Running {
+        let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
+        let mut command = self.command(&["serve"]);
+        command.envs(env.iter().copied()).stdout(log.try_clone().unwrap()).stderr(log);
+        let server = Running(command.spawn().unwrap());
+        let started = Instant::now();
+        while !reqwest::get(format!("{}/health", self.base())).await.is_ok_and(|r| r.status().is_success()) {
+            assert!(started.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
     }
@@ -101,19 +115,8 @@ async fn the_binary_copied_to_an_empty_folder_starts_and_serves_every_page_and_m
     let alone = Alone::new();
     let out = alone.command(&["demo"]).output().unwrap();
     assert!(out.status.success(), "demo: {}", String::from_utf8_lossy(&out.stderr));
-    let log = std::fs::File::create(alone.dir.join("serve.log")).unwrap();
-    let _server = Running(alone.command(&["serve"]).stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap());
+    let _server = alone.serve(&[]).await;
     let base = alone.base();
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/health")).await
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", alone.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 
     // Every page each role can reach by following links from where it lands (bounded per role).
     let mut seen_pages = 0;
@@ -223,22 +226,7 @@ async fn a_templates_folder_replaces_the_built_in_one_and_a_broken_one_stops_the
 async fn on_sigterm_the_service_stops_taking_connections_finishes_the_request_in_flight_and_exits_0() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let alone = Alone::new();
-    let log = std::fs::File::create(alone.dir.join("serve.log")).unwrap();
-    let mut server = Running(
-        alone
-            .command(&["serve"])
-            .env("JOBS_HEARTBEAT", "0 * * * * *")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let base = alone.base();
-    let started = Instant::now();
-    while !reqwest::get(format!("{base}/health")).await.is_ok_and(|r| r.status().is_success()) {
-        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", alone.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut server = alone.serve(&[("JOBS_HEARTBEAT", "0 * * * * *")]).await;
     // A request under way: headers and half its body sent.
     let body = "email=someone%40example.org&password=x";
     let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", alone.port)).await.unwrap();
@@ -276,4 +264,103 @@ async fn on_sigterm_the_service_stops_taking_connections_finishes_the_request_in
     assert!(status.success(), "exit status {status:?}\n{}", alone.log());
     assert!(alone.log().contains("stopped"), "{}", alone.log());
     let _ = std::fs::remove_dir_all(&alone.dir);
+}
+
+#[tokio::test]
+async fn with_json_logs_every_line_is_json_and_a_request_id_runs_from_the_header_to_the_page_and_the_log() {
+    let alone = Alone::new();
+    let _server = alone.serve(&[("LOG_FORMAT", "json"), ("RUST_LOG", "info,carer_friendly=debug")]).await;
+    let base = alone.base();
+    let client = reqwest::Client::new();
+    // A proxy's id is kept; the error page shows it, so a user can quote it.
+    let r = client.get(format!("{base}/no-such-page")).header("x-request-id", "proxy-4711.a").send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["x-request-id"], "proxy-4711.a");
+    assert!(r.text().await.unwrap().contains("<code>proxy-4711.a</code>"));
+    // One that could carry someone's text is replaced by a fresh one.
+    let r = client.get(format!("{base}/login")).header("x-request-id", "<b>hello there</b>").send().await.unwrap();
+    let fresh = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(fresh.len() == 16 && fresh.chars().all(|c| c.is_ascii_hexdigit()), "{fresh}");
+    let r = client.get(format!("{base}/api/v1/organisations")).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(r.headers().contains_key("x-request-id"), "the API answers with an id too");
+
+    let started = Instant::now();
+    let lines = loop {
+        let lines: Vec<serde_json::Value> = alone
+            .log()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+            .collect();
+        if lines.iter().any(|l| l["span"]["id"] == "proxy-4711.a") || started.elapsed() > Duration::from_secs(10) {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let traced: Vec<_> = lines.iter().filter(|l| l["span"]["id"] == "proxy-4711.a").collect();
+    assert!(
+        traced.iter().any(|l| l["fields"]["status"] == 404 && l["span"]["path"] == "/no-such-page"),
+        "the request's line names its id, path and status: {lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l["span"]["id"] == fresh.as_str()), "{lines:#?}");
+    let _ = std::fs::remove_dir_all(&alone.dir);
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_with_the_token_and_count_requests_under_their_route_templates() {
+    use super::helpers::*;
+    let token = "metrics-token-0123456789";
+    let off = TestApp::spawn().await;
+    let r = reqwest::get(format!("{}/metrics", off.address)).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND, "off unless METRICS_TOKEN is set");
+
+    let app = TestApp::spawn_configured(super::smtp::SmtpSink::running().await, fresh_database_url().await, |c| {
+        c.metrics_token = Some(token.into())
+    })
+    .await;
+    let s = app.organisation_with_people("Meetbaar BV", "met").await;
+    let item = s.hr_api.item_ids(s.org_id, "bespreken").await[0];
+    for _ in 0..3 {
+        assert_eq!(s.hr.get(&format!("/items/{item}")).await.status(), reqwest::StatusCode::OK);
+    }
+    assert_eq!(s.hr.get("/wp-login.php").await.status(), reqwest::StatusCode::NOT_FOUND);
+    carer_friendly::jobs::run(&app.state, carer_friendly::jobs::Job::Housekeeping).await.unwrap();
+
+    let client = reqwest::Client::new();
+    let url = format!("{}/metrics", app.address);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
+    let wrong = client.get(&url).bearer_auth("metrics-token-wrong-wrong").send().await.unwrap();
+    assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let r = client.get(&url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = r.text().await.unwrap();
+    let value = |line_start: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("no {line_start} in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        value(r#"carer_friendly_http_requests_total{method="GET",route="/items/:id",status="200"}"#),
+        3.0,
+        "three item pages, under the route's template"
+    );
+    assert!(value(r#"carer_friendly_http_requests_total{method="GET",route="other",status="404"}"#) >= 1.0);
+    assert!(!text.contains("wp-login"), "unknown paths never become labels");
+    assert_eq!(value(r#"carer_friendly_http_request_duration_seconds_count{method="GET",route="/items/:id"}"#), 3.0);
+    assert!(
+        text.contains(
+            r#"carer_friendly_http_request_duration_seconds_bucket{method="GET",route="/items/:id",le="0.1"}"#
+        )
+    );
+    assert_eq!(value(r#"carer_friendly_job_runs_total{job="housekeeping",outcome="ok"}"#), 1.0);
+    assert!(value(r#"carer_friendly_db_connections{state="in_use"}"#) >= 0.0);
+    assert!(value(r#"carer_friendly_outbox_messages{state="waiting"}"#) >= 0.0);
+    assert_eq!(value(r#"carer_friendly_outbox_messages{state="dead"}"#), 0.0);
 }
