@@ -17,6 +17,22 @@ impl Drop for Running {
     }
 }
 
+/// Runs a just-copied binary. While it was being written, another test's thread may have forked
+/// a child that still holds the file open until its own exec (the descriptor is close-on-exec,
+/// but only from exec on): starting it then fails with "Text file busy" for a moment.
+fn retry_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
+    let mut tries = 0;
+    loop {
+        match start() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
 struct Alone {
     dir: PathBuf,
     bin: PathBuf,
@@ -60,7 +76,7 @@ impl Alone {
         let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
         let mut command = self.command(&["serve"]);
         command.envs(env.iter().copied()).stdout(log.try_clone().unwrap()).stderr(log);
-        let server = Running(command.spawn().unwrap());
+        let server = Running(retry_busy(|| command.spawn()));
         let started = Instant::now();
         while !reqwest::get(format!("{}/health", self.base())).await.is_ok_and(|r| r.status().is_success()) {
             assert!(started.elapsed() < Duration::from_secs(60), "the server did not start:\n{}", self.log());
@@ -113,7 +129,7 @@ fn mails(dir: &Path) -> Vec<String> {
 #[tokio::test]
 async fn the_binary_copied_to_an_empty_folder_starts_and_serves_every_page_and_mail() {
     let alone = Alone::new();
-    let out = alone.command(&["demo"]).output().unwrap();
+    let out = retry_busy(|| alone.command(&["demo"]).output());
     assert!(out.status.success(), "demo: {}", String::from_utf8_lossy(&out.stderr));
     let _server = alone.serve(&[]).await;
     let base = alone.base();
