@@ -25,38 +25,34 @@ pub struct Metrics {
 
 impl Metrics {
     /// `templates` are the app's route templates (`/items/:id`, `/organisations/{id}`).
-    pub fn new(templates: impl IntoIterator<Item = String>) -> Metrics {
+    /// Fails only if a metric's definition is invalid (fixed names here: a programming error,
+    /// reported at start like any other).
+    pub fn new(templates: impl IntoIterator<Item = String>) -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new("carer_friendly_http_requests_total", "HTTP requests answered"),
             &["route", "method", "status"],
-        )
-        .expect("valid metric");
+        )?;
         let latency = HistogramVec::new(
             HistogramOpts::new("carer_friendly_http_request_duration_seconds", "Time to answer an HTTP request")
                 .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
             &["route", "method"],
-        )
-        .expect("valid metric");
+        )?;
         let job_runs =
-            IntCounterVec::new(Opts::new("carer_friendly_job_runs_total", "Recurring job runs"), &["job", "outcome"])
-                .expect("valid metric");
+            IntCounterVec::new(Opts::new("carer_friendly_job_runs_total", "Recurring job runs"), &["job", "outcome"])?;
         let passport_reads = IntCounterVec::new(
             Opts::new("carer_friendly_passport_reads_total", "Passport reads and exports, as logged for the carer"),
             &["action"],
-        )
-        .expect("valid metric");
+        )?;
         let pool =
-            IntGaugeVec::new(Opts::new("carer_friendly_db_connections", "Database pool connections"), &["state"])
-                .expect("valid metric");
-        let outbox = IntGaugeVec::new(Opts::new("carer_friendly_outbox_messages", "E-mail in the outbox"), &["state"])
-            .expect("valid metric");
+            IntGaugeVec::new(Opts::new("carer_friendly_db_connections", "Database pool connections"), &["state"])?;
+        let outbox = IntGaugeVec::new(Opts::new("carer_friendly_outbox_messages", "E-mail in the outbox"), &["state"])?;
         for c in [&requests, &job_runs, &passport_reads] {
-            registry.register(Box::new(c.clone())).expect("registered once");
+            registry.register(Box::new(c.clone()))?;
         }
-        registry.register(Box::new(latency.clone())).expect("registered once");
+        registry.register(Box::new(latency.clone()))?;
         for g in [&pool, &outbox] {
-            registry.register(Box::new(g.clone())).expect("registered once");
+            registry.register(Box::new(g.clone()))?;
         }
         let mut routes: Vec<(String, Vec<Option<String>>)> = templates
             .into_iter()
@@ -71,7 +67,7 @@ impl Metrics {
             .collect();
         // Fixed segments win over parameters: `/items/export` before `/items/:id`.
         routes.sort_by_key(|(_, s)| s.iter().filter(|x| x.is_none()).count());
-        Metrics { registry, requests, latency, job_runs, passport_reads, pool, outbox, routes }
+        Ok(Metrics { registry, requests, latency, job_runs, passport_reads, pool, outbox, routes })
     }
 
     /// The template serving `path`, or "other".
@@ -140,7 +136,8 @@ mod tests {
 
     #[test]
     fn paths_count_under_their_route_template_and_unknown_ones_as_other() {
-        let m = Metrics::new(["/items/:id".to_string(), "/items/export".into(), "/api/v1/items/{id}/evidence".into()]);
+        let m = Metrics::new(["/items/:id".to_string(), "/items/export".into(), "/api/v1/items/{id}/evidence".into()])
+            .unwrap();
         assert_eq!(m.route_of("/items/42"), "/items/:id");
         assert_eq!(m.route_of("/items/export"), "/items/export");
         assert_eq!(m.route_of("/api/v1/items/7/evidence"), "/api/v1/items/{id}/evidence");

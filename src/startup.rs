@@ -48,6 +48,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         config.public_url = Some(url.trim_end_matches('/').to_string());
     }
     let config_rate_limits = config.rate_limits;
+    let counters = crate::metrics::Metrics::new(route_templates()).map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
     Ok(AppState {
         db,
         config: Arc::new(config),
@@ -61,7 +62,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         rate_limits: Arc::new(crate::http::rate_limit::RateLimits::new(config_rate_limits)),
         assignments: Arc::default(),
         jobs_in_flight: tokio_util::task::TaskTracker::new(),
-        metrics: Arc::new(crate::metrics::Metrics::new(route_templates())),
+        metrics: Arc::new(counters),
     })
 }
 
