@@ -240,7 +240,9 @@ pub async fn run(
     interval: StdDuration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(interval);
+    // The first run one interval after start, not at once: a start is not a reason to send, and
+    // a test can then queue mail before any sender of the app looks.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -11,19 +11,16 @@ use serde_json::Value;
 use super::helpers::*;
 use super::smtp::{Behaviour, SmtpSink};
 
-/// An app whose own sender stays out of the way (it runs once at start, on an empty outbox), so
-/// the test decides when mail is sent.
+/// An app whose own sender stays out of the way (its first run is an hour after start), so the
+/// test decides when mail is sent.
 async fn app_with(behaviour: Behaviour, adjust: impl FnOnce(&mut carer_friendly::config::Config)) -> TestApp {
     let sink = SmtpSink::behaving(behaviour).await;
-    let app = TestApp::spawn_configured(sink, fresh_database_url().await, |c| {
+    TestApp::spawn_configured(sink, fresh_database_url().await, |c| {
         c.outbox_interval_ms = 3_600_000;
         c.smtp_timeout_secs = 1;
         adjust(c);
     })
-    .await;
-    // Let that first run pass before the test queues anything.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    app
+    .await
 }
 
 async fn queue(app: &TestApp, to: &str) -> outbox::Model {
