@@ -1,8 +1,9 @@
-//! The certificate as PDF (printpdf, built-in fonts) and the QR code of its verification link
-//! (also as SVG for the printable page).
-use printpdf::{BuiltinFont, Color, Mm, PdfDocument, Rect, Rgb};
+//! The certificate as PDF (printpdf, in the font of `pdf`) and the QR code of its verification
+//! link (also as SVG for the printable page).
+use printpdf::{Color, Mm, Op, PaintMode, Pt, Rect, Rgb};
 use qrcode::QrCode;
 
+use super::pdf::{Document, Weight};
 use super::recognition::RecognitionView;
 use crate::error::{AppError, AppResult};
 
@@ -15,30 +16,6 @@ pub struct Texts {
     pub valid: String,
     pub going_ahead: Option<String>,
     pub verify: String,
-}
-
-/// The built-in PDF fonts know only Latin-1; other letters are written without their accents.
-fn latin(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
-            'è' | 'é' | 'ê' | 'ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' => 'i',
-            'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' => 'u',
-            'À' | 'Á' | 'Â' | 'Ä' => 'A',
-            'È' | 'É' | 'Ê' | 'Ë' => 'E',
-            'Ö' | 'Ó' | 'Ò' => 'O',
-            'Ü' | 'Ú' => 'U',
-            'ç' => 'c',
-            'ñ' => 'n',
-            '–' | '—' => '-',
-            '‘' | '’' => '\'',
-            '“' | '”' => '"',
-            c if c.is_ascii() => c,
-            _ => '?',
-        })
-        .collect()
 }
 
 pub fn qr_svg(url: &str) -> String {
@@ -56,49 +33,55 @@ pub async fn render_pdf_off_runtime(organisation: String, r: RecognitionView, t:
 
 pub fn render_pdf(organisation: &str, r: &RecognitionView, t: &Texts) -> AppResult<Vec<u8>> {
     let (w, h) = (297.0f32, 210.0f32);
-    let (doc, page, layer) = PdfDocument::new(latin(&t.title), Mm(w), Mm(h), "certificate");
-    let bold = doc.add_builtin_font(BuiltinFont::HelveticaBold).map_err(AppError::internal)?;
-    let regular = doc.add_builtin_font(BuiltinFont::Helvetica).map_err(AppError::internal)?;
-    let layer = doc.get_page(page).get_layer(layer);
+    let mut doc = Document::new(&t.title, w, h)?;
     let dark = Color::Rgb(Rgb::new(0.10, 0.30, 0.45, None));
-    layer.set_outline_color(dark.clone());
-    layer.set_outline_thickness(2.0);
-    layer.add_rect(
-        Rect::new(Mm(10.0), Mm(10.0), Mm(w - 10.0), Mm(h - 10.0)).with_mode(printpdf::path::PaintMode::Stroke),
-    );
-    // Centre text by its approximate width (Helvetica averages about half an em per letter).
-    let centred = |text: &str, size: f32, y: f32, font: &printpdf::IndirectFontRef| {
-        let text = latin(text);
-        let width_mm = text.chars().count() as f32 * size * 0.52 * 0.3528;
-        layer.use_text(text, size, Mm(((w - width_mm) / 2.0).max(15.0)), Mm(y), font);
+    doc.draw(Op::SetOutlineColor { col: dark.clone() });
+    doc.draw(Op::SetOutlineThickness { pt: Pt(2.0) });
+    doc.draw(Op::DrawRectangle { rectangle: rect(10.0, 10.0, w - 20.0, h - 20.0, PaintMode::Stroke) });
+    doc.draw(Op::SetFillColor { col: dark });
+    // Centred by the font's own widths; a line wider than the frame allows (a long name) is set
+    // smaller until it fits, rather than run over the border.
+    let centred = |doc: &mut Document, text: &str, size: f32, y: f32, weight: Weight| {
+        let max = w - 2.0 * MARGIN;
+        let width = doc.fonts().width(text, size, weight);
+        let size = if width > max { size * max / width } else { size };
+        let width = width.min(max);
+        doc.text(text, size, weight, (w - width) / 2.0, y);
     };
-    layer.set_fill_color(dark.clone());
-    centred(&t.heading, 14.0, 170.0, &regular);
-    centred(&t.title, 30.0, 150.0, &bold);
-    centred(&t.granted_to, 13.0, 132.0, &regular);
-    centred(organisation, 26.0, 116.0, &bold);
-    centred(&t.number, 13.0, 96.0, &regular);
-    centred(&t.valid, 13.0, 88.0, &regular);
+    centred(&mut doc, &t.heading, 14.0, 170.0, Weight::Regular);
+    centred(&mut doc, &t.title, 30.0, 150.0, Weight::Bold);
+    centred(&mut doc, &t.granted_to, 13.0, 132.0, Weight::Regular);
+    centred(&mut doc, organisation, 26.0, 116.0, Weight::Bold);
+    centred(&mut doc, &t.number, 13.0, 96.0, Weight::Regular);
+    centred(&mut doc, &t.valid, 13.0, 88.0, Weight::Regular);
     if let Some(g) = &t.going_ahead {
-        centred(g, 11.0, 78.0, &regular);
+        centred(&mut doc, g, 11.0, 78.0, Weight::Regular);
     }
-    layer.use_text(latin(&t.verify), 9.0, Mm(20.0), Mm(22.0), &regular);
-    layer.use_text(latin(&r.verify_url), 8.0, Mm(20.0), Mm(17.0), &regular);
+    doc.text(&t.verify, 9.0, Weight::Regular, 20.0, 22.0);
+    doc.text(&r.verify_url, 8.0, Weight::Regular, 20.0, 17.0);
     // The QR code of the verification link, module by module.
     if let Ok(code) = QrCode::new(r.verify_url.as_bytes()) {
         let n = code.width();
         let size = 36.0f32;
         let cell = size / n as f32;
         let (x0, y0) = (w - 20.0 - size, 16.0f32);
-        layer.set_fill_color(Color::Rgb(Rgb::new(0.0, 0.0, 0.0, None)));
+        doc.draw(Op::SetFillColor { col: Color::Rgb(Rgb::new(0.0, 0.0, 0.0, None)) });
         for (i, c) in code.to_colors().iter().enumerate() {
             if *c == qrcode::Color::Dark {
                 let (col, row) = ((i % n) as f32, (i / n) as f32);
                 let x = x0 + col * cell;
                 let y = y0 + size - (row + 1.0) * cell;
-                layer.add_rect(Rect::new(Mm(x), Mm(y), Mm(x + cell), Mm(y + cell)));
+                doc.draw(Op::DrawRectangle { rectangle: rect(x, y, cell, cell, PaintMode::Fill) });
             }
         }
     }
-    doc.save_to_bytes().map_err(AppError::internal)
+    doc.save()
+}
+
+/// Left and right of the centred lines, in mm: the frame is at 10.
+const MARGIN: f32 = 20.0;
+
+/// A rectangle in mm from the page's bottom left.
+fn rect(x: f32, y: f32, width: f32, height: f32, mode: PaintMode) -> Rect {
+    Rect { mode: Some(mode), ..Rect::from_xywh(Mm(x).into(), Mm(y).into(), Mm(width).into(), Mm(height).into()) }
 }

@@ -17,6 +17,7 @@ pub mod organisations;
 pub mod passport;
 pub mod passport_crypto;
 pub mod passport_pdf;
+pub mod pdf;
 pub mod progress;
 pub mod recognition;
 pub mod review_mail;

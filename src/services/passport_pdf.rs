@@ -1,77 +1,53 @@
-//! The passport as a plain A4 PDF (built-in Helvetica, wrapped lines, as many pages as needed),
-//! in the reader's language.
-use printpdf::{BuiltinFont, IndirectFontRef, Mm, PdfDocument, PdfDocumentReference, PdfLayerReference};
-
+//! The passport as a plain A4 PDF (in the font of `pdf`, lines wrapped to the page's width, as
+//! many pages as needed), in the reader's language.
 use super::passport::PassportView;
-use crate::error::{AppError, AppResult};
+use super::pdf::{Document, Weight};
+use crate::error::AppResult;
 use crate::state::AppState;
 
+const PAGE: (f32, f32) = (210.0, 297.0);
 const TOP: f32 = 280.0;
 const BOTTOM: f32 = 20.0;
 const LEFT: f32 = 20.0;
-const WRAP: usize = 90;
+/// The width of a line: the page less a margin of `LEFT` on either side.
+const WIDTH: f32 = PAGE.0 - 2.0 * LEFT;
 
 struct Writer {
-    doc: PdfDocumentReference,
-    layer: PdfLayerReference,
-    regular: IndirectFontRef,
-    bold: IndirectFontRef,
+    doc: Document,
     y: f32,
 }
 
 impl Writer {
-    fn line(&mut self, text: &str, size: f32, bold: bool) {
-        if self.y < BOTTOM {
-            let (page, layer) = self.doc.add_page(Mm(210.0), Mm(297.0), "text");
-            self.layer = self.doc.get_page(page).get_layer(layer);
-            self.y = TOP;
+    /// `text` wrapped to the page's width, a new page whenever the current one is full.
+    fn lines(&mut self, text: &str, size: f32, weight: Weight) {
+        for line in self.doc.fonts().wrap(text, size, weight, WIDTH) {
+            if self.y < BOTTOM {
+                self.doc.new_page();
+                self.y = TOP;
+            }
+            self.doc.text(&line, size, weight, LEFT, self.y);
+            self.y -= size * 0.5 + 1.5;
         }
-        let font = if bold { &self.bold } else { &self.regular };
-        self.layer.use_text(text, size, Mm(LEFT), Mm(self.y), font);
-        self.y -= size * 0.5 + 1.5;
     }
 
     fn paragraph(&mut self, text: &str) {
         for raw in text.lines() {
-            for l in wrap(raw, WRAP) {
-                self.line(&l, 11.0, false);
-            }
+            self.lines(raw, 11.0, Weight::Regular);
         }
         self.y -= 2.0;
     }
 
     fn heading(&mut self, text: &str) {
         self.y -= 3.0;
-        self.line(text, 13.0, true);
+        self.lines(text, 13.0, Weight::Bold);
     }
-}
-
-/// Greedy word wrap; an empty line stays one empty line.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out = vec![];
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    out.push(cur);
-    out
 }
 
 pub fn render(state: &AppState, v: &PassportView, lang: &str) -> AppResult<Vec<u8>> {
     let t = |key: &str| state.translations.get(lang, key).to_string();
     let title = t("passport.title");
-    let (doc, page, layer) = PdfDocument::new(&title, Mm(210.0), Mm(297.0), "text");
-    let regular = doc.add_builtin_font(BuiltinFont::Helvetica).map_err(AppError::internal)?;
-    let bold = doc.add_builtin_font(BuiltinFont::HelveticaBold).map_err(AppError::internal)?;
-    let layer = doc.get_page(page).get_layer(layer);
-    let mut w = Writer { doc, layer, regular, bold, y: TOP };
-    w.line(&title, 18.0, true);
+    let mut w = Writer { doc: Document::new(&title, PAGE.0, PAGE.1)?, y: TOP };
+    w.lines(&title, 18.0, Weight::Bold);
     w.y -= 4.0;
     w.paragraph(&format!("{}: {}", t("passport.carer"), v.carer.name));
     if let Some(m) = &v.manager {
@@ -92,7 +68,7 @@ pub fn render(state: &AppState, v: &PassportView, lang: &str) -> AppResult<Vec<u
         w.paragraph("-");
     }
     for a in &v.content.arrangements {
-        w.line(&t(&format!("passport.kind.{}", a.kind)), 11.0, true);
+        w.lines(&t(&format!("passport.kind.{}", a.kind)), 11.0, Weight::Bold);
         w.paragraph(&a.details);
     }
     w.heading(&t("passport.support"));
@@ -112,24 +88,12 @@ pub fn render(state: &AppState, v: &PassportView, lang: &str) -> AppResult<Vec<u
             c.name.clone().unwrap_or_default()
         ));
     }
-    w.doc.save_to_bytes().map_err(AppError::internal)
+    w.doc.save()
 }
 
 fn state_key(v: &PassportView) -> &'static str {
     match v.state {
         crate::domain::passport::State::Draft => "draft",
         crate::domain::passport::State::Confirmed => "confirmed",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn long_lines_wrap_at_word_boundaries() {
-        let lines = wrap("een twee drie vier vijf", 9);
-        assert_eq!(lines, vec!["een twee", "drie vier", "vijf"]);
-        assert_eq!(wrap("", 10), vec![String::new()]);
     }
 }

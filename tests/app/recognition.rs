@@ -288,9 +288,7 @@ async fn the_certificate_pdf_is_a_real_pdf_with_the_recognition_number() {
             .unwrap()
             .to_vec(),
     ] {
-        let doc = lopdf::Document::load_mem(&bytes).expect("a PDF that parses");
-        let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-        let text = doc.extract_text(&pages).unwrap();
+        let (_, text) = pdf_text(&bytes);
         assert!(text.contains(&number), "{text}");
         assert!(text.contains("Bakkerij De Korenschoof"), "{text}");
     }
