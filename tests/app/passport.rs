@@ -238,6 +238,62 @@ async fn only_the_carer_their_manager_and_consented_hr_read_a_passport_everyone_
     assert!(page.contains("Max Manager") && page.contains("Hanna HR"));
 }
 
+/// Writes a passport with this situation and these arrangement details.
+async fn write_passport(carer: &Person, situation: &str, details: &str) -> i64 {
+    let body = json!({
+        "situation": situation,
+        "arrangements": [{ "kind": "emergency_plan", "details": details }],
+        "support": SUPPORT,
+    });
+    let r = carer.api.post("/passports", body).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn the_passport_pdf_shows_names_and_text_in_any_european_script_exactly_as_typed() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg Ü", "u").await;
+    let carer = person(&app, &s, "sahin@u.example", "Şahin Yıldız", "employee").await;
+    let manager = person(&app, &s, "lucja@u.example", "Łucja Wiśniewska", "manager").await;
+    set_manager(&s, carer.id, Some(manager.id), "Zorg").await;
+    consent(&carer, false, false).await;
+    let situation = "Mijn schoonmoeder Nguyễn Thị Minh Khai woont bij ons sinds haar beroerte.";
+    let details = "Bel Łucja Wiśniewska; zij weet wat Şahin Yıldız dan overneemt.";
+    let id = write_passport(&carer, situation, details).await;
+    confirm(&carer.api, id).await;
+    confirm(&manager.api, id).await;
+
+    let path = format!("/passports/{id}/export.pdf");
+    for bytes in [
+        carer.browser.get(&path).await.bytes().await.unwrap(),
+        manager.api.get(&format!("{path}?lang=en")).await.bytes().await.unwrap(),
+    ] {
+        let (_, text) = pdf_text(&bytes);
+        for name in ["Şahin Yıldız", "Łucja Wiśniewska", "Nguyễn Thị Minh Khai"] {
+            assert!(text.contains(name), "{name} in {text}");
+        }
+        assert!(text.contains(situation) && text.contains(details), "{text}");
+        assert!(text.contains(SUPPORT), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_long_passport_wraps_to_the_page_width_and_runs_onto_a_second_page_without_losing_a_word() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Zorg W", "w").await;
+    let carer = person(&app, &s, "nguyen@w.example", "Nguyễn Thị Minh Khai", "employee").await;
+    consent(&carer, false, false).await;
+    // Some 2,700 characters: about 35 lines at 11 points, more than fit below the first page's top.
+    let situation = (1..=95).map(|day| format!("Dag {day}: ik breng mijn vader.")).collect::<Vec<_>>().join(" ");
+    let id = write_passport(&carer, &situation, PHONE).await;
+    let bytes = carer.browser.get(&format!("/passports/{id}/export.pdf")).await.bytes().await.unwrap();
+    let (pages, text) = pdf_text(&bytes);
+    assert_eq!(pages, 2, "{text}");
+    assert!(text.contains(&situation), "{text}");
+    assert!(text.contains(PHONE) && text.contains(SUPPORT), "{text}");
+}
+
 #[tokio::test]
 async fn the_database_holds_no_plain_text_of_the_passport() {
     let app = TestApp::spawn().await;

@@ -299,6 +299,47 @@ async fn the_certificate_pdf_is_a_real_pdf_with_the_recognition_number() {
 }
 
 #[tokio::test]
+async fn the_certificate_pdf_shows_organisation_names_in_any_european_script_exactly_as_typed() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Şahin Yıldız", "u").await;
+    complete_pillars(&s, "2027-12-31").await;
+    let a = s
+        .hr_api
+        .post(&format!("/organisations/{}/recognition/applications", s.org_id), json!({ "motivation": "Klaar" }))
+        .await;
+    let id = a.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = s
+        .advisor
+        .post(&format!("/recognition-applications/{id}/decision"), json!({ "decision": "grant", "reason": "Prima" }))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for name in ["Şahin Yıldız", "Łucja Wiśniewska", "Nguyễn Thị Minh Khai"] {
+        rename_organisation(&app, s.org_id, name).await;
+        let r = s.hr.get(&format!("/organisations/{}/recognition/certificate.pdf", s.org_id)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.unwrap();
+        let (pages, text) = pdf_text(&bytes);
+        assert_eq!(pages, 1);
+        assert!(text.contains(name), "{name} in {text}");
+        assert!(text.contains("Wij werken mantelzorgvriendelijk!"), "{text}");
+        // The font is embedded as the few glyphs used, not as its whole 0.7 MB.
+        assert!(bytes.len() < 60_000, "{} bytes", bytes.len());
+    }
+}
+
+/// Organisations keep the name they were created with; these tests give one another.
+async fn rename_organisation(app: &TestApp, id: i64, name: &str) {
+    use carer_friendly::db::entities::organisation;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    organisation::Entity::update_many()
+        .col_expr(organisation::Column::Name, Expr::value(name))
+        .filter(organisation::Column::Id.eq(id))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn in_the_browser_hr_sees_what_is_missing_applies_and_the_advisor_decides_with_a_reason() {
     let app = TestApp::spawn().await;
     let s = app.organisation_with_people("Thuiszorg De Linde", "pg").await;
