@@ -14,6 +14,7 @@ mod m20261126_000100_review_flow;
 mod m20261201_000100_people;
 mod m20261202_000100_progress;
 mod m20261202_000200_portfolio_order;
+mod m20261202_000300_outbox_queue;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000100_people::Migration),
             Box::new(m20261202_000100_progress::Migration),
             Box::new(m20261202_000200_portfolio_order::Migration),
+            Box::new(m20261202_000300_outbox_queue::Migration),
         ]
     }
 }

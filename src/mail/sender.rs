@@ -111,6 +111,13 @@ fn unsent() -> Condition {
     Condition::all().add(outbox::Column::SentAt.is_null()).add(outbox::Column::DeadAt.is_null())
 }
 
+/// Waiting after at least one failed try: every try that did not send is counted in `attempts`
+/// (a sent message has `sent_at`), and this reads from an index where `last_error` is stored
+/// after the bodies.
+pub fn failing() -> Condition {
+    unsent().add(outbox::Column::Attempts.gt(0))
+}
+
 fn free(now: chrono::DateTime<chrono::Utc>) -> Condition {
     Condition::any().add(outbox::Column::LockedUntil.is_null()).add(outbox::Column::LockedUntil.lt(now))
 }
@@ -219,11 +226,7 @@ pub struct MailHealth {
 pub async fn health(state: &AppState) -> AppResult<MailHealth> {
     use sea_orm::PaginatorTrait;
     let waiting = outbox::Entity::find().filter(unsent()).count(&state.db).await?;
-    let failing = outbox::Entity::find()
-        .filter(unsent())
-        .filter(outbox::Column::LastError.is_not_null())
-        .count(&state.db)
-        .await?;
+    let failing = outbox::Entity::find().filter(failing()).count(&state.db).await?;
     let dead = outbox::Entity::find()
         .filter(outbox::Column::SentAt.is_null())
         .filter(outbox::Column::DeadAt.is_not_null())

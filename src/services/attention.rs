@@ -286,9 +286,7 @@ pub async fn jobs_overview(state: &AppState, actor: &Actor) -> AppResult<JobsOve
         });
     }
     let mail_failures = outbox::Entity::find()
-        .filter(outbox::Column::SentAt.is_null())
-        .filter(outbox::Column::DeadAt.is_null())
-        .filter(outbox::Column::LastError.is_not_null())
+        .filter(crate::mail::sender::failing())
         .order_by_desc(outbox::Column::Id)
         .limit(50)
         .all(&state.db)
