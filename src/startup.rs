@@ -17,6 +17,9 @@ use crate::services::{accounts, assessment, crypto};
 use crate::state::AppState;
 use crate::web::i18n::Translations;
 
+/// A statement that takes this long is logged as a warning.
+const SLOW_STATEMENT: Duration = Duration::from_millis(250);
+
 /// Everything but the listener: used by `serve`, `demo` and the tests.
 pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     config.validate().map_err(|e| anyhow::anyhow!("configuration:\n{e}"))?;
@@ -25,8 +28,16 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         .map_err(|e| anyhow::anyhow!(crate::db::connect::explain(&config.database_url, "cannot open", &e)))?;
     let queries = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = queries.clone();
-    db.set_metric_callback(move |_| {
+    db.set_metric_callback(move |info| {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // A slow statement is worth an operator's look; every statement at trace level
+        // (RUST_LOG=carer_friendly::sql=trace) shows what a page asks of the database.
+        let ms = info.elapsed.as_secs_f64() * 1000.0;
+        if info.elapsed >= SLOW_STATEMENT {
+            tracing::warn!(target: "carer_friendly::sql", ms, sql = %info.statement.sql, "slow statement");
+        } else {
+            tracing::trace!(target: "carer_friendly::sql", ms, sql = %info.statement.sql);
+        }
     });
     crate::db::migrate(&db, &config.database_url).await.map_err(|e| {
         anyhow::anyhow!(crate::db::connect::explain(&config.database_url, "cannot update the schema of", &e))
