@@ -22,7 +22,9 @@ pub fn organisations<C: ColumnTrait>(actor: &Actor, organisation_id: C) -> Condi
         Role::Operator => Condition::all(),
         Role::Advisor => Condition::all().add(Expr::exists(
             Query::select()
-                .expr(Expr::val(1))
+                // A literal, not a bound value: SQLite re-prepared the statement on every run
+                // when the EXISTS sub-query's select list was a parameter.
+                .expr(Expr::cust("1"))
                 .from(advisor_assignment::Entity)
                 .and_where(Expr::col((advisor_assignment::Entity, A::AdvisorId)).eq(actor.user_id))
                 .and_where(
@@ -81,4 +83,16 @@ pub fn within<E: EntityTrait, C: ColumnTrait>(select: Select<E>, actor: &Actor, 
         rows.clone()
     };
     Scoped { rows, count, total: None }
+}
+
+/// `within` for a query of organisations themselves (one row per organisation, each with its
+/// figures): an advisor's count is their number of assignments, held in memory, so the unfiltered
+/// list asks the database only for its page (a filter drops this total again).
+pub fn organisations_within<E: EntityTrait, C: ColumnTrait>(
+    select: Select<E>,
+    actor: &Actor,
+    organisation_id: C,
+) -> Scoped<E> {
+    let scoped = within(select, actor, organisation_id);
+    if actor.role == Role::Advisor { scoped.with_total(actor.assigned.len() as u64) } else { scoped }
 }

@@ -332,11 +332,8 @@ pub async fn portfolio(
     let today = now.date_naive();
     let joined = organisation::Entity::find()
         .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev());
-    let mut mine = crate::db::scope::within(joined, actor, organisation::Column::Id);
-    if actor.role == Role::Advisor {
-        // Every assigned organisation has its figures; a filter below drops this total again.
-        mine = mine.with_total(actor.assigned.len() as u64);
-    }
+    // Every assigned organisation has its figures, so the join keeps one row per assignment.
+    let mut mine = crate::db::scope::organisations_within(joined, actor, organisation::Column::Id);
     if let Some(text) = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
         mine = mine.filter(keyset::name_contains(organisation::Column::Name, &text));
     }

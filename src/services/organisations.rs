@@ -62,7 +62,7 @@ pub async fn visible(
     name: Option<&str>,
     page: &PageRequest,
 ) -> AppResult<Page<organisation::Model>> {
-    let mut q = crate::db::scope::within(organisation::Entity::find(), actor, organisation::Column::Id);
+    let mut q = crate::db::scope::organisations_within(organisation::Entity::find(), actor, organisation::Column::Id);
     if let Some(text) = name.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
         q = q.filter(keyset::name_contains(organisation::Column::Name, &text));
     }
