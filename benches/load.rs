@@ -211,6 +211,8 @@ async fn fresh_database() -> String {
 }
 
 fn main() {
+    // As the service does (the app runs in this process).
+    carer_friendly::memory::limit_arenas();
     let pinned = pin_to_first_core();
     tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(bench(pinned));
 }
