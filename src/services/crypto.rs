@@ -75,3 +75,32 @@ pub fn verify_signature(secret: &[u8], message: &str, signature: &str) -> bool {
     };
     mac.verify_slice(&sig).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Written by an earlier build (argon2 0.5, hmac 0.12, sha2 0.10): stored password hashes and
+    /// signatures must keep verifying after an upgrade of the crypto crates.
+    #[test]
+    fn hashes_and_signatures_made_by_the_earlier_crates_still_verify() {
+        let stored =
+            "$argon2id$v=19$m=19456,t=2,p=1$2ejfIZZY1kHdRhh304UJGw$LtRCjlzwYwZ+JfdowEsgwEAfMyndZ+OFhByhxY3HBxk";
+        assert!(verify_password("een lang genoeg wachtwoord", stored));
+        assert!(!verify_password("een lang genoeg wachtwoorD", stored));
+        assert!(!verify_password("een lang genoeg wachtwoord", "not a hash"));
+        assert_eq!(sign(b"geheim", "bericht:42"), "a6n5Anf0omNM4KjKhrLf6BEdSETCn_5t-9IAs2U9eic");
+        assert!(verify_signature(b"geheim", "bericht:42", "a6n5Anf0omNM4KjKhrLf6BEdSETCn_5t-9IAs2U9eic"));
+        assert!(!verify_signature(b"geheim", "bericht:43", "a6n5Anf0omNM4KjKhrLf6BEdSETCn_5t-9IAs2U9eic"));
+        assert_eq!(sha256_hex(b"mantelzorg"), "03a32671858fbdcdba59b41681cbc569d2185fd66206b177bec99d48b0edb990");
+    }
+
+    #[test]
+    fn a_new_hash_verifies_and_names_its_parameters() {
+        let hash = hash_password("een lang genoeg wachtwoord").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_password("een lang genoeg wachtwoord", &hash));
+        assert_eq!(random_token().len(), 43);
+        assert_ne!(random_token(), random_token());
+    }
+}

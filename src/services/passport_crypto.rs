@@ -262,6 +262,27 @@ mod tests {
         assert_eq!(open_with_passphrase("lange zin om te onthouden", &sealed, "file:2"), Err(CryptoError::Damaged));
     }
 
+    /// Values written by an earlier build (aes-gcm 0.10, argon2 0.5) must still open after an
+    /// upgrade of the crypto crates: they are in databases and sealed files already.
+    #[test]
+    fn values_encrypted_and_sealed_by_the_earlier_crates_still_open() {
+        let keys = PassportKeys::new("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=", &[]).unwrap();
+        let stored = "pp1:4bb06f8e4e3a:79eLjks6Uiz7TZ0MzDbxcv4+SHHYQO/tXN3VZTgcpC5PZYeoO6MdnOieyscdxu5a9Lqh4Urmo8qBQM0xt/nqdHXrV6b7w+o=";
+        assert_eq!(keys.current_id(), "4bb06f8e4e3a");
+        assert_eq!(
+            keys.decrypt(stored, "passport_version:12:3").unwrap(),
+            "mijn vader heeft dementie; zorg op woensdag".as_bytes()
+        );
+        assert_eq!(keys.decrypt(stored, "passport_version:12:4"), Err(CryptoError::Damaged));
+        let sealed = Sealed {
+            salt: STANDARD.decode("tu8aeowsSVVx789DMHqxUA==").unwrap(),
+            nonce: STANDARD.decode("yGgPky/3Sn2jITQc").unwrap(),
+            ciphertext: STANDARD.decode("81EMpYieVGjv1GoX/vpt659Zw0MnZofFvcSu").unwrap(),
+        };
+        assert_eq!(open_with_passphrase("lange zin om te onthouden", &sealed, "file:1").unwrap(), b"mijn moeder");
+        assert_eq!(open_with_passphrase("lange zin om te onthoude", &sealed, "file:1"), Err(CryptoError::Damaged));
+    }
+
     #[test]
     fn keys_must_be_32_bytes_of_base64() {
         assert!(PassportKeys::new("kort", &[]).is_err());
