@@ -179,7 +179,7 @@ fn mails_with_fixed_contexts(app: &TestApp, out: &mut BTreeMap<String, String>) 
                 template,
                 to: "x@example.org",
                 lang,
-                context: Value::from_serialize(&context),
+                context: Value::from(minijinja::value::Serde(&context)),
                 dedupe_key: None,
             };
             let r = render(&app.state, &msg).unwrap_or_else(|e| panic!("{template} {case} {lang}: {e}"));
