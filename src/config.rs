@@ -219,8 +219,11 @@ fn check_heartbeat(heartbeat: &str) -> Result<(), String> {
         ));
     }
     use croner::parser::{CronParser, Seconds};
+    // tokio-cron-scheduler parses it with croner 3, which takes the `5/5` step shorthand that
+    // croner 4 rejects by default: accept what the scheduler accepts.
     CronParser::builder()
         .seconds(Seconds::Required)
+        .sloppy_ranges(true)
         .build()
         .parse(h)
         .map(|_| ())

@@ -4,7 +4,7 @@
 //! passport goes through its service, which encrypts it.
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
@@ -146,11 +146,11 @@ async fn populate(
         }
         // The yearly-attention item shows this year's evidence (recent), so the Day of Carers job
         // does not ask for it again right after the demo is loaded.
-        let back = if row.item_key == "yearly-attention" { rng.gen_range(3..6) } else { rng.gen_range(20..120) };
-        let mut t = now - Duration::days(back) - Duration::minutes(rng.gen_range(0..600));
+        let back = if row.item_key == "yearly-attention" { rng.random_range(3..6) } else { rng.random_range(20..120) };
+        let mut t = now - Duration::days(back) - Duration::minutes(rng.random_range(0..600));
         let recurring = list.items[index].recurrence.is_some_and(|r| r != Recurrence::AppraisalCycle);
         if steps[0].1 == ItemStatus::InProgress {
-            let note = NOTES[rng.gen_range(0..NOTES.len())];
+            let note = NOTES[rng.random_range(0..NOTES.len())];
             p.evidence.push(evidence::ActiveModel {
                 item_id: Set(row.id),
                 kind: Set("note".into()),
@@ -169,7 +169,7 @@ async fn populate(
             });
         }
         for (from, to, by_advisor) in &steps {
-            t += Duration::days(rng.gen_range(1..12));
+            t += Duration::days(rng.random_range(1..12));
             if t > now {
                 t = now - Duration::hours(1);
             }
@@ -416,9 +416,9 @@ pub async fn load_many(state: &AppState, n: usize) -> anyhow::Result<String> {
             first_director.get_or_insert(format!("directie{k}@org{k}.demo"));
             assign_advisor_in(&txn, advisor, org, now).await?;
             // Each organisation is somewhere on its way: the further, the more items accepted.
-            let stage: f64 = rng.gen_range(0.0..1.0);
+            let stage: f64 = rng.random_range(0.0..1.0);
             let p = populate(&txn, state, Cast { org, hr, advisor }, now, &mut rng, &mut |_, _, r| {
-                let x: f64 = r.gen_range(0.0..1.0);
+                let x: f64 = r.random_range(0.0..1.0);
                 if x < stage * 0.8 {
                     ItemStatus::Accepted
                 } else if x < stage * 0.8 + 0.08 {

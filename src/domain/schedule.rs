@@ -100,7 +100,7 @@ impl Rule {
         if text.split_whitespace().count() != 5 {
             return Err(RuleError::Unknown);
         }
-        let cron = croner::Cron::from_str(text).map_err(|e| RuleError::Cron(e.to_string()))?;
+        let cron = parse_cron(text).map_err(|e| RuleError::Cron(e.to_string()))?;
         // More than once a day would flood people: look at two consecutive occurrences.
         let probe = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single().unwrap_or_default();
         let first = cron.find_next_occurrence(&probe, false).map_err(|e| RuleError::Cron(e.to_string()))?;
@@ -182,6 +182,12 @@ impl Rule {
     }
 }
 
+/// A five-field cron expression as croner 3 read it: croner 4 rejects the step shorthand
+/// `5/5` (for `5-59/5`) unless asked, and rules saved before the upgrade must keep working.
+pub fn parse_cron(text: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    croner::parser::CronParser::builder().sloppy_ranges(true).build().parse(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +221,8 @@ mod tests {
         assert_eq!(Rule::parse("every now and then").unwrap_err(), RuleError::Unknown);
         assert_eq!(Rule::parse("*/5 * * * *").unwrap_err(), RuleError::TooFrequent);
         assert!(matches!(Rule::parse("0 25 * * *"), Err(RuleError::Cron(_))));
+        // Step shorthand that croner 3 accepted, in rules saved before croner 4.
+        assert!(matches!(Rule::parse("0 9 1/14 * *"), Ok(Rule::Cron(_))));
     }
 
     #[test]

@@ -246,7 +246,7 @@ fn next_check(heartbeat: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let fields: Vec<&str> = heartbeat.split_whitespace().collect();
     // croner reads five fields; the heartbeat's seconds are 0 in every default, so skip them.
     let five = if fields.len() == 6 { fields[1..].join(" ") } else { heartbeat.to_string() };
-    let cron: croner::Cron = five.parse().ok()?;
+    let cron = crate::domain::schedule::parse_cron(&five).ok()?;
     cron.find_next_occurrence(&now, false).ok()
 }
 

@@ -14,6 +14,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::mail;
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 /// The kinds of reminder, each with its texts `reminder.<kind>.title` / `.body`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -213,7 +214,7 @@ pub async fn inbox(state: &AppState, user_id: i64, lang: &str, page: &PageReques
         let params = n.params.as_deref().and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok());
         // Rows from before `params` existed keep the text they were written with.
         if let Some(params) = params
-            && let Ok((title, body)) = texts(state, lang, &n.kind, &minijinja::Value::from_serialize(&params))
+            && let Ok((title, body)) = texts(state, lang, &n.kind, &minijinja::Value::from(Serde(&params)))
         {
             (n.title, n.body) = (title, body);
         }

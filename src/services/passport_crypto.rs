@@ -8,11 +8,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rand::RngCore;
 
 use crate::config::Config;
 
@@ -98,12 +98,12 @@ impl PassportKeys {
 
     pub fn encrypt(&self, plain: &[u8], context: &str) -> String {
         let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        super::crypto::fill_random(&mut nonce);
         // Encrypting into a Vec cannot fail for inputs below 64 GiB.
         let sealed = self
             .current
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() })
+            .encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: context.as_bytes() })
             .unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -124,9 +124,8 @@ impl PassportKeys {
             return Err(CryptoError::Damaged);
         }
         let (nonce, sealed) = bytes.split_at(12);
-        key.cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: context.as_bytes() })
-            .map_err(|_| CryptoError::Damaged)
+        let nonce = <&Nonce<U12>>::try_from(nonce).map_err(|_| CryptoError::Damaged)?;
+        key.cipher.decrypt(nonce, Payload { msg: sealed, aad: context.as_bytes() }).map_err(|_| CryptoError::Damaged)
     }
 }
 
@@ -155,28 +154,29 @@ fn passphrase_cipher(passphrase: &str, salt: &[u8]) -> Result<Aes256Gcm, CryptoE
 pub fn seal_with_passphrase(passphrase: &str, plain: &[u8], context: &str) -> Result<Sealed, CryptoError> {
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut salt);
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    super::crypto::fill_random(&mut salt);
+    super::crypto::fill_random(&mut nonce);
     let ciphertext = passphrase_cipher(passphrase, &salt)?
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() })
+        .encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: context.as_bytes() })
         .map_err(|_| CryptoError::Damaged)?;
     Ok(Sealed { salt: salt.to_vec(), nonce: nonce.to_vec(), ciphertext })
 }
 
 /// Opens a sealed value; a wrong passphrase and a changed file look the same: `Damaged`.
 pub fn open_with_passphrase(passphrase: &str, sealed: &Sealed, context: &str) -> Result<Vec<u8>, CryptoError> {
-    if sealed.salt.len() != 16 || sealed.nonce.len() != 12 {
+    if sealed.salt.len() != 16 {
         return Err(CryptoError::Damaged);
     }
+    let nonce = <&Nonce<U12>>::try_from(sealed.nonce.as_slice()).map_err(|_| CryptoError::Damaged)?;
     passphrase_cipher(passphrase, &sealed.salt)?
-        .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: context.as_bytes() })
+        .decrypt(nonce, Payload { msg: &sealed.ciphertext, aad: context.as_bytes() })
         .map_err(|_| CryptoError::Damaged)
 }
 
 /// A fresh key, base64, for PASSPORT_KEY.
 pub fn generate_key() -> String {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    super::crypto::fill_random(&mut bytes);
     STANDARD.encode(bytes)
 }
 
@@ -260,6 +260,27 @@ mod tests {
         assert_eq!(open_with_passphrase("lange zin om te onthouden", &sealed, "file:1").unwrap(), b"mijn moeder");
         assert_eq!(open_with_passphrase("lange zin om te onthoude", &sealed, "file:1"), Err(CryptoError::Damaged));
         assert_eq!(open_with_passphrase("lange zin om te onthouden", &sealed, "file:2"), Err(CryptoError::Damaged));
+    }
+
+    /// Values written by an earlier build (aes-gcm 0.10, argon2 0.5) must still open after an
+    /// upgrade of the crypto crates: they are in databases and sealed files already.
+    #[test]
+    fn values_encrypted_and_sealed_by_the_earlier_crates_still_open() {
+        let keys = PassportKeys::new("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=", &[]).unwrap();
+        let stored = "pp1:4bb06f8e4e3a:79eLjks6Uiz7TZ0MzDbxcv4+SHHYQO/tXN3VZTgcpC5PZYeoO6MdnOieyscdxu5a9Lqh4Urmo8qBQM0xt/nqdHXrV6b7w+o=";
+        assert_eq!(keys.current_id(), "4bb06f8e4e3a");
+        assert_eq!(
+            keys.decrypt(stored, "passport_version:12:3").unwrap(),
+            "mijn vader heeft dementie; zorg op woensdag".as_bytes()
+        );
+        assert_eq!(keys.decrypt(stored, "passport_version:12:4"), Err(CryptoError::Damaged));
+        let sealed = Sealed {
+            salt: STANDARD.decode("tu8aeowsSVVx789DMHqxUA==").unwrap(),
+            nonce: STANDARD.decode("yGgPky/3Sn2jITQc").unwrap(),
+            ciphertext: STANDARD.decode("81EMpYieVGjv1GoX/vpt659Zw0MnZofFvcSu").unwrap(),
+        };
+        assert_eq!(open_with_passphrase("lange zin om te onthouden", &sealed, "file:1").unwrap(), b"mijn moeder");
+        assert_eq!(open_with_passphrase("lange zin om te onthoude", &sealed, "file:1"), Err(CryptoError::Damaged));
     }
 
     #[test]

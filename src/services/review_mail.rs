@@ -11,6 +11,7 @@ use crate::domain::workflow::ItemStatus;
 use crate::error::AppResult;
 use crate::mail;
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 /// How long the first submission waits for others to join it.
 pub const BUNDLE_WINDOW: Duration = Duration::minutes(10);
@@ -70,7 +71,7 @@ async fn queue_for(
         to: &advisor.email,
         lang,
         context: minijinja::context! {
-            name => advisor.name.clone(), items => items, queue_link => format!("{}/review", state.public_url()),
+            name => Serde(advisor.name.clone()), items => Serde(items), queue_link => format!("{}/review", state.public_url()),
         },
         dedupe_key: Some(format!("{prefix}{}", now.timestamp_micros())),
     };

@@ -12,6 +12,7 @@ use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::services::{accounts, members as people, organisations};
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 async fn members_page(
     state: &AppState,
@@ -40,8 +41,8 @@ async fn members_page(
         status,
         "members.html",
         minijinja::context! {
-            organisation => organisation, members => member_list.rows, pager => pager, may_invite => may_invite, may_manage => may_manage,
-            invitations => invitations, roles => roles, ..extra
+            organisation => Serde(organisation), members => Serde(member_list.rows), pager => Serde(pager), may_invite => Serde(may_invite), may_manage => Serde(may_manage),
+            invitations => Serde(invitations), roles => Serde(roles), ..extra
         },
     )
 }
@@ -189,7 +190,7 @@ pub async fn invite_member(
     match result {
         Ok(()) => Ok(members_done(org, Done::MemberInvited)),
         Err(AppError::Invalid(errors)) => {
-            let ctx = minijinja::context! { errors => field_errors(&state, lang, &errors), form => f };
+            let ctx = minijinja::context! { errors => Serde(field_errors(&state, lang, &errors)), form => Serde(f) };
             members_page(&state, req, &v, org, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
         }
         Err(e) => Err(e.into()),
@@ -226,9 +227,9 @@ async fn operator_page(
         Some(v),
         status,
         "operator.html",
-        minijinja::context! { organisations => orgs, advisors => advisors, assignments => assignments,
-        overview => overview, invited => invited, planned => planned, planned_names => planned_names,
-        pager => pager, q => q, ..extra },
+        minijinja::context! { organisations => Serde(orgs), advisors => Serde(advisors), assignments => Serde(assignments),
+        overview => Serde(overview), invited => Serde(invited), planned => Serde(planned), planned_names => Serde(planned_names),
+        pager => Serde(pager), q => Serde(q), ..extra },
     )
 }
 
@@ -255,7 +256,7 @@ pub async fn create_organisation(
     Form(f): Form<OrganisationForm>,
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
-    let fail = |errors: Vec<crate::error::FieldError>| minijinja::context! { org_errors => field_errors(&state, lang, &errors), org_form => &f };
+    let fail = |errors: Vec<crate::error::FieldError>| minijinja::context! { org_errors => Serde(field_errors(&state, lang, &errors)), org_form => Serde(&f) };
     if !f.hr_email.trim().is_empty() && crate::domain::email::EmailAddress::parse(&f.hr_email).is_none() {
         let ctx = fail(vec![crate::error::FieldError::new("hr_email", "email_invalid")]);
         return operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await;
@@ -278,7 +279,7 @@ pub async fn create_organisation(
         };
         if let Err(AppError::Invalid(errors)) = accounts::invite(&state, &v.actor, inv).await {
             // The organisation exists; say why the invitation did not go out.
-            let ctx = minijinja::context! { org_errors => field_errors(&state, lang, &errors), org_form => &f, created => org.name };
+            let ctx = minijinja::context! { org_errors => Serde(field_errors(&state, lang, &errors)), org_form => Serde(&f), created => Serde(org.name) };
             return operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await;
         }
     }
@@ -335,7 +336,7 @@ pub async fn invite_advisor(
     match result {
         Ok(()) => Ok(redirect_done("/operator", Done::AdvisorInvited)),
         Err((AppError::Invalid(errors), f)) => {
-            let ctx = minijinja::context! { advisor_errors => field_errors(&state, lang, &errors), advisor_form => f };
+            let ctx = minijinja::context! { advisor_errors => Serde(field_errors(&state, lang, &errors)), advisor_form => Serde(f) };
             operator_page(&state, req, &v, StatusCode::UNPROCESSABLE_ENTITY, ctx).await
         }
         Err((e, _)) => Err(e.into()),
@@ -498,8 +499,7 @@ pub async fn erase_member_form(
         .ok_or(AppError::NotFound)?;
     v.actor.may(crate::domain::policy::Permission::ManageMembers, org).map_err(AppError::from)?;
     let back = format!("/organisations/{org}/members");
-    erase_page(&state, req, &v, &minijinja::Value::from_serialize(&member), format!("{back}/{user_id}/erase"), back)
-        .await
+    erase_page(&state, req, &v, &minijinja::Value::from(Serde(&member)), format!("{back}/{user_id}/erase"), back).await
 }
 
 #[handler]
@@ -549,7 +549,7 @@ async fn account_page(
 ) -> poem::Result<Response> {
     let tokens = accounts::list_api_tokens(state, &v.actor, &super::pager::page_of(req, "tokens")).await?;
     let pager = super::pager::pager(req, &tokens);
-    let ctx = minijinja::context! { tokens => tokens.rows, pager => pager, ..extra };
+    let ctx = minijinja::context! { tokens => Serde(tokens.rows), pager => Serde(pager), ..extra };
     render(state, req, Some(v), status, "account.html", ctx)
 }
 

@@ -17,12 +17,13 @@ use crate::domain::workflow::Action;
 use crate::error::{AppError, FieldError};
 use crate::services::{assessment, evidence};
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 #[handler]
 pub async fn overview(req: &Request, state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let o = assessment::overview(&state, &v.actor, id, lang).await?;
-    render(&state, req, Some(&v), StatusCode::OK, "overview.html", minijinja::context! { o => o })
+    render(&state, req, Some(&v), StatusCode::OK, "overview.html", minijinja::context! { o => Serde(o) })
 }
 
 #[handler]
@@ -34,7 +35,7 @@ pub async fn worksheet(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let w = assessment::worksheet(&state, &v.actor, id, &key, lang).await?;
-    render(&state, req, Some(&v), StatusCode::OK, "worksheet.html", minijinja::context! { w => w })
+    render(&state, req, Some(&v), StatusCode::OK, "worksheet.html", minijinja::context! { w => Serde(w) })
 }
 
 async fn item_page(
@@ -54,7 +55,7 @@ async fn item_page(
     let passport_figures =
         crate::services::passport::figures_for_item(state, &v.actor, d.organisation.id, &d.checklist.key, &d.item.key)
             .await?;
-    let ctx = minijinja::context! { d => d, passport_figures => passport_figures, ..extra };
+    let ctx = minijinja::context! { d => Serde(d), passport_figures => Serde(passport_figures), ..extra };
     render(state, req, Some(v), status, "item.html", ctx)
 }
 
@@ -105,7 +106,7 @@ pub async fn transition(
     };
     match assessment::transition(&state, &v.actor, id, action, Some(&f.reason), as_read(&f.revision).as_ref()).await {
         Ok(_) => Ok(after_transition(&state, &v, id, action).await?),
-        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
+        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from(Serde(&f))).await,
     }
 }
 
@@ -167,7 +168,7 @@ pub async fn update_item(
     };
     match result {
         Ok(_) => Ok(redirect_done(&format!("/items/{id}"), Done::DetailsSaved)),
-        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
+        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from(Serde(&f))).await,
     }
 }
 
@@ -195,7 +196,7 @@ pub async fn comment(
 ) -> poem::Result<Response> {
     match assessment::add_comment(&state, &v.actor, id, &f.body).await {
         Ok(c) => Ok(redirect_done(&format!("/items/{id}#comment-{}", c.id), Done::CommentAdded)),
-        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from_serialize(&f)).await,
+        Err(e) => item_error(&state, req, &v, id, e, minijinja::Value::from(Serde(&f))).await,
     }
 }
 
@@ -289,7 +290,7 @@ pub async fn add_evidence(
             evidence::Body::Note(String::new())
         }
     };
-    let ctx = minijinja::Value::from_serialize(&f);
+    let ctx = minijinja::Value::from(Serde(&f));
     if !errors.is_empty() {
         return item_error(&state, req, &v, id, AppError::Invalid(errors), ctx).await;
     }
@@ -367,7 +368,7 @@ async fn queue_page(
         Some(v),
         status,
         "review.html",
-        minijinja::context! { queue => queue.rows, pager => pager, organisations => orgs.rows,
-        organisations_total => orgs.total, applications => applications, ..extra },
+        minijinja::context! { queue => Serde(queue.rows), pager => Serde(pager), organisations => Serde(orgs.rows),
+        organisations_total => Serde(orgs.total), applications => Serde(applications), ..extra },
     )
 }

@@ -12,6 +12,7 @@ use crate::services::attention::{self, DeadMail, NewMoment, Settings};
 use crate::services::calendar::{self, Owner};
 use crate::services::notifications::{self, Kind};
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 /// Form fields as pairs: checkbox groups send one pair per ticked box.
 type Fields = Vec<(String, String)>;
@@ -30,7 +31,7 @@ async fn inbox_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinj
     let pager = super::pager::pager_of(req, messages.items.len(), messages.next.as_deref(), messages.total);
     let prefs = notifications::preferences(state, &v.user).await?;
     let has_feed = calendar::has_feed(state, v.user.id).await?;
-    let ctx = minijinja::context! { inbox => messages, pager => pager, prefs => prefs, has_feed => has_feed, ..extra };
+    let ctx = minijinja::context! { inbox => Serde(messages), pager => Serde(pager), prefs => Serde(prefs), has_feed => Serde(has_feed), ..extra };
     render(state, req, Some(v), StatusCode::OK, "inbox.html", ctx)
 }
 
@@ -77,7 +78,7 @@ async fn attention_page(
     extra: minijinja::Value,
 ) -> poem::Result<Response> {
     let a = attention::view(state, &v.actor, org).await?;
-    render(state, req, Some(v), status, "attention.html", minijinja::context! { a => a, ..extra })
+    render(state, req, Some(v), status, "attention.html", minijinja::context! { a => Serde(a), ..extra })
 }
 
 #[handler]
@@ -158,7 +159,7 @@ pub async fn remove_moment(state: Data<&AppState>, v: Viewer, Path(id): Path<i64
 
 async fn jobs_page(state: &AppState, req: &Request, v: &Viewer, extra: minijinja::Value) -> poem::Result<Response> {
     let overview = attention::jobs_overview(state, &v.actor).await?;
-    render(state, req, Some(v), StatusCode::OK, "jobs.html", minijinja::context! { o => overview, ..extra })
+    render(state, req, Some(v), StatusCode::OK, "jobs.html", minijinja::context! { o => Serde(overview), ..extra })
 }
 
 #[handler]
@@ -174,7 +175,7 @@ pub async fn run_job(
     Path(name): Path<String>,
 ) -> poem::Result<Response> {
     let report = attention::run_now(&state, &v.actor, &name).await?;
-    jobs_page(&state, req, &v, minijinja::context! { report => report }).await
+    jobs_page(&state, req, &v, minijinja::context! { report => Serde(report) }).await
 }
 
 /// The operator's answer to one dead e-mail: `action` is "retry" or "discard".

@@ -8,6 +8,7 @@ use super::render;
 use super::session::{self, Viewer};
 use crate::services::{dashboard, recognition};
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 #[handler]
 pub async fn director(
@@ -18,7 +19,7 @@ pub async fn director(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let d = dashboard::director(&state, &v.actor, org, lang).await?;
-    render(&state, req, Some(&v), StatusCode::OK, "dashboard.html", minijinja::context! { d => d })
+    render(&state, req, Some(&v), StatusCode::OK, "dashboard.html", minijinja::context! { d => Serde(d) })
 }
 
 /// The same figures on one printable page for the board.
@@ -26,7 +27,7 @@ pub async fn director(
 pub async fn report(req: &Request, state: Data<&AppState>, v: Viewer, Path(org): Path<i64>) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let d = dashboard::director(&state, &v.actor, org, lang).await?;
-    render(&state, req, Some(&v), StatusCode::OK, "report.html", minijinja::context! { d => d })
+    render(&state, req, Some(&v), StatusCode::OK, "report.html", minijinja::context! { d => Serde(d) })
 }
 
 #[handler]
@@ -63,6 +64,6 @@ pub async fn portfolio(
         Some(&v),
         StatusCode::OK,
         "portfolio.html",
-        minijinja::context! { rows => rows, pager => pager, q => q, applications => applications },
+        minijinja::context! { rows => Serde(rows), pager => Serde(pager), q => Serde(q), applications => Serde(applications) },
     )
 }

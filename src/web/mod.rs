@@ -13,6 +13,7 @@ pub mod recognition;
 pub mod session;
 pub mod templates;
 
+use minijinja::value::Serde;
 use poem::endpoint::BoxEndpoint;
 use poem::http::Method;
 use poem::http::{StatusCode, header};
@@ -212,7 +213,7 @@ async fn error_pages<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
             if status.is_server_error() {
                 tracing::error!(error = %err, "page failed");
             }
-            let ctx = minijinja::context! { status => status.as_u16(), message => message, request_id => request_id };
+            let ctx = minijinja::context! { status => status.as_u16(), message => &message, request_id => request_id };
             let mut resp = render(&state, &shadow, viewer.as_ref(), status, "error.html", ctx)
                 .unwrap_or_else(|_| html(status, format!("{} {message}", status.as_u16())));
             if let Some(secs) = retry_after
@@ -392,7 +393,7 @@ pub fn render(
             && let Some(k) = v.kept_form.as_ref().filter(|k| k.path == path)
         {
             if ctx.get_attr("form").is_ok_and(|f| f.is_undefined()) {
-                ctx = minijinja::context! { form => k.fields, ..ctx };
+                ctx = minijinja::context! { form => &k.fields, ..ctx };
             }
             // Once shown, it is gone: cleared beside the rendering (a page render does not wait
             // on a write; should the write fail, the text only shows once more).
@@ -418,7 +419,7 @@ pub fn render(
         }
     }
     let full = minijinja::context! {
-        lang => lang, me => me, csrf => csrf, path => path, notice => notice, kept_fields => kept, ..ctx
+        lang => Serde(lang), me => Serde(me), csrf => Serde(csrf), path => Serde(path), notice => Serde(notice), kept_fields => Serde(kept), ..ctx
     };
     let body = state
         .templates

@@ -18,6 +18,7 @@ use crate::domain::revision::IfMatch;
 use crate::error::AppError;
 use crate::services::passport::{self as svc, Channel, ImportSource};
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 /// Largest signed passport file accepted on import.
 const MAX_IMPORT_BYTES: usize = 256 * 1024;
@@ -43,8 +44,8 @@ async fn home_page(
         status,
         "passport_home.html",
         minijinja::context! {
-            consent => consent, own => own, readable => readable, pager => pager, may_be_carer => v.actor.may_be_carer().is_ok(),
-            may_figures => may_figures, organisation_id => org, ..extra
+            consent => Serde(consent), own => Serde(own), readable => Serde(readable), pager => Serde(pager), may_be_carer => Serde(v.actor.may_be_carer().is_ok()),
+            may_figures => Serde(may_figures), organisation_id => Serde(org), ..extra
         },
     )
 }
@@ -154,7 +155,7 @@ async fn passport_page(
     } else {
         (vec![], None)
     };
-    let ctx = minijinja::context! { p => p, log => log, pager => pager, ..extra };
+    let ctx = minijinja::context! { p => Serde(p), log => Serde(log), pager => Serde(pager), ..extra };
     render(state, req, Some(v), status, "passport.html", ctx)
 }
 
@@ -212,8 +213,8 @@ async fn edit_page(
         status,
         "passport_edit.html",
         minijinja::context! {
-            p => p, kinds => kind_fields(&content), situation => content.situation, support => content.support,
-            review_date => review_date, ..extra
+            p => Serde(p), kinds => Serde(kind_fields(&content)), situation => Serde(content.situation), support => Serde(content.support),
+            review_date => Serde(review_date), ..extra
         },
     )
 }
@@ -343,7 +344,7 @@ pub async fn transfer_code(
 ) -> poem::Result<Response> {
     let Some(passphrase) = f.passphrase else {
         let (code, expires_at) = svc::create_transfer_code(&state, &v.actor, id, Channel::Page).await?;
-        let ctx = minijinja::context! { transfer_code => code, transfer_expires => expires_at };
+        let ctx = minijinja::context! { transfer_code => Serde(code), transfer_expires => Serde(expires_at) };
         return passport_page(&state, req, &v, id, None, StatusCode::OK, ctx).await;
     };
     let result = if passphrase != f.passphrase_again {
@@ -428,7 +429,7 @@ async fn figures_page(
         Some(v),
         status,
         "passport_figures.html",
-        minijinja::context! { f => shown, lines => lines, organisation_id => org, ..extra },
+        minijinja::context! { f => Serde(shown), lines => Serde(lines), organisation_id => Serde(org), ..extra },
     )
 }
 

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::services::certificate::{self, Texts};
 use crate::services::recognition::{self, RecognitionView};
 use crate::state::AppState;
+use minijinja::value::Serde;
 
 async fn page(
     state: &AppState,
@@ -23,7 +24,7 @@ async fn page(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(v));
     let r = recognition::readiness(state, &v.actor, org, lang).await?;
-    render(state, req, Some(v), status, "recognition.html", minijinja::context! { r => r, ..extra })
+    render(state, req, Some(v), status, "recognition.html", minijinja::context! { r => Serde(r), ..extra })
 }
 
 #[handler]
@@ -59,7 +60,7 @@ pub async fn apply(
 ) -> poem::Result<Response> {
     match recognition::apply(&state, &v.actor, org, &f.motivation).await {
         Ok(_) => Ok(redirect_done(&format!("/organisations/{org}/recognition"), Done::RecognitionApplied)),
-        Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from_serialize(&f)).await,
+        Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from(Serde(&f))).await,
     }
 }
 
@@ -85,7 +86,7 @@ pub async fn decide(
     };
     match recognition::decide(&state, &v.actor, id, grant, &f.reason).await {
         Ok(_) => Ok(redirect_done(&format!("/organisations/{org}/recognition"), Done::RecognitionDecided)),
-        Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from_serialize(&f)).await,
+        Err(e) => failed(&state, req, &v, org, e, minijinja::Value::from(Serde(&f))).await,
     }
 }
 
@@ -145,7 +146,7 @@ pub async fn certificate_page(
         Some(&v),
         StatusCode::OK,
         "certificate.html",
-        minijinja::context! { organisation => o, r => r, qr_svg => qr },
+        minijinja::context! { organisation => Serde(o), r => Serde(r), qr_svg => Serde(qr) },
     )
 }
 
@@ -180,7 +181,9 @@ pub async fn verify(
     Path(code): Path<String>,
 ) -> poem::Result<Response> {
     match recognition::verify(&state, &code).await {
-        Ok(v) => render(&state, req, viewer.as_ref(), StatusCode::OK, "verify.html", minijinja::context! { v => v }),
+        Ok(v) => {
+            render(&state, req, viewer.as_ref(), StatusCode::OK, "verify.html", minijinja::context! { v => Serde(v) })
+        }
         Err(AppError::NotFound) => render(
             &state,
             req,

@@ -26,4 +26,5 @@ mod review_flow;
 mod security;
 mod service;
 mod shipping;
+mod snapshot;
 mod tenant_isolation;
