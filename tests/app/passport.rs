@@ -995,3 +995,27 @@ async fn a_passport_change_on_a_stale_read_is_refused_with_412_and_the_newer_ver
     // Read again, the manager's change goes through.
     assert_eq!(write(&manager.api, etag, "Iets anders").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_manager_reading_a_passport_is_counted_in_the_metrics_and_the_carers_own_reading_is_not() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Telbaar BV", "tel").await;
+    let carer = person(&app, &s, "carer@tel.example", "Carer Tel", "employee").await;
+    let manager = person(&app, &s, "manager@tel.example", "Manager Tel", "manager").await;
+    set_manager(&s, carer.id, Some(manager.id), "Zorg").await;
+    consent(&carer, false, false).await;
+    let id = start_passport(&carer).await;
+    let reads = |text: &str, action: &str| -> u64 {
+        let line = format!("carer_friendly_passport_reads_total{{action=\"{action}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(line.as_str())).map_or(0, |n| n.parse().unwrap())
+    };
+    for _ in 0..2 {
+        assert_eq!(carer.api.get(&format!("/passports/{id}")).await.status(), StatusCode::OK);
+    }
+    let before = app.state.metrics.render(&app.state).await;
+    assert_eq!(reads(&before, "read"), 0, "the carer's own reading is not counted: {before}");
+    assert_eq!(manager.api.get(&format!("/passports/{id}")).await.status(), StatusCode::OK);
+    assert_eq!(manager.browser.get(&format!("/passports/{id}")).await.status(), StatusCode::OK);
+    let after = app.state.metrics.render(&app.state).await;
+    assert_eq!(reads(&after, "read"), 2, "two reads by the manager, one per channel: {after}");
+}
