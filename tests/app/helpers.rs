@@ -377,3 +377,14 @@ pub async fn assert_progress_kept(app: &TestApp) {
     let drift = carer_friendly::services::progress::drift(&app.state.db, &app.state.checklists).await.unwrap();
     assert!(drift.is_empty(), "kept progress differs from a recount: {drift:#?}");
 }
+
+/// The same-site links of a page (no fragment), as a crawler follows them.
+pub fn links(html: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("a[href]").unwrap();
+    doc.select(&sel)
+        .filter_map(|a| a.value().attr("href"))
+        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .collect()
+}

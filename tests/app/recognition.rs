@@ -258,11 +258,9 @@ async fn standing_of_org(s: &Setup) -> String {
     standing(s).await
 }
 
-#[tokio::test]
-async fn the_certificate_pdf_is_a_real_pdf_with_the_recognition_number() {
-    let app = TestApp::spawn().await;
-    let s = app.organisation_with_people("Bakkerij De Korenschoof", "p").await;
-    complete_pillars(&s, "2027-12-31").await;
+/// All pillars done, applied for and granted: the recognition's number.
+async fn granted(s: &Setup) -> String {
+    complete_pillars(s, "2027-12-31").await;
     let a = s
         .hr_api
         .post(&format!("/organisations/{}/recognition/applications", s.org_id), json!({ "motivation": "Klaar" }))
@@ -272,7 +270,15 @@ async fn the_certificate_pdf_is_a_real_pdf_with_the_recognition_number() {
         .advisor
         .post(&format!("/recognition-applications/{id}/decision"), json!({ "decision": "grant", "reason": "Prima" }))
         .await;
-    let number = r.json::<Value>().await.unwrap()["recognition"]["number"].as_str().unwrap().to_string();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Value>().await.unwrap()["recognition"]["number"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_certificate_pdf_is_a_real_pdf_with_the_recognition_number() {
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Bakkerij De Korenschoof", "p").await;
+    let number = granted(&s).await;
     for bytes in [
         s.hr_api
             .get(&format!("/organisations/{}/recognition/certificate.pdf?lang=en", s.org_id))
@@ -302,17 +308,7 @@ async fn the_certificate_pdf_is_a_real_pdf_with_the_recognition_number() {
 async fn the_certificate_pdf_shows_organisation_names_in_any_european_script_exactly_as_typed() {
     let app = TestApp::spawn().await;
     let s = app.organisation_with_people("Şahin Yıldız", "u").await;
-    complete_pillars(&s, "2027-12-31").await;
-    let a = s
-        .hr_api
-        .post(&format!("/organisations/{}/recognition/applications", s.org_id), json!({ "motivation": "Klaar" }))
-        .await;
-    let id = a.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = s
-        .advisor
-        .post(&format!("/recognition-applications/{id}/decision"), json!({ "decision": "grant", "reason": "Prima" }))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    granted(&s).await;
     for name in ["Şahin Yıldız", "Łucja Wiśniewska", "Nguyễn Thị Minh Khai"] {
         rename_organisation(&app, s.org_id, name).await;
         let r = s.hr.get(&format!("/organisations/{}/recognition/certificate.pdf", s.org_id)).await;

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use scraper::{Html, Selector};
 
+use super::helpers::links;
+
 /// The server process, stopped when the test ends however it ends.
 struct Running(Child);
 
@@ -108,16 +110,6 @@ fn csrf_of(html: &str) -> String {
     let doc = Html::parse_document(html);
     let sel = Selector::parse("input[name=csrf]").unwrap();
     doc.select(&sel).next().and_then(|i| i.value().attr("value")).expect("a form with its CSRF token").to_string()
-}
-
-fn links(html: &str) -> Vec<String> {
-    let doc = Html::parse_document(html);
-    let sel = Selector::parse("a[href]").unwrap();
-    doc.select(&sel)
-        .filter_map(|a| a.value().attr("href"))
-        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
-        .map(|h| h.split('#').next().unwrap_or_default().to_string())
-        .collect()
 }
 
 fn mails(dir: &Path) -> Vec<String> {

@@ -12,7 +12,6 @@ use carer_friendly::mail::{Message, render};
 use chrono::TimeZone;
 use minijinja::Value;
 use reqwest::StatusCode;
-use scraper::{Html, Selector};
 use sea_orm::sea_query::Expr;
 use sea_orm::{EntityTrait, QueryOrder};
 
@@ -68,16 +67,6 @@ fn normalise(text: &str, address: &str) -> String {
         }
     }
     result
-}
-
-fn links(html: &str) -> Vec<String> {
-    let doc = Html::parse_document(html);
-    let sel = Selector::parse("a[href]").unwrap();
-    doc.select(&sel)
-        .filter_map(|a| a.value().attr("href"))
-        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
-        .map(|h| h.split('#').next().unwrap_or_default().to_string())
-        .collect()
 }
 
 /// What a template must never leave in its output.
