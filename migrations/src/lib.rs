@@ -15,6 +15,7 @@ mod m20261201_000100_people;
 mod m20261202_000100_progress;
 mod m20261202_000200_portfolio_order;
 mod m20261202_000300_outbox_queue;
+mod m20261204_000100_advisor_figures;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000100_progress::Migration),
             Box::new(m20261202_000200_portfolio_order::Migration),
             Box::new(m20261202_000300_outbox_queue::Migration),
+            Box::new(m20261204_000100_advisor_figures::Migration),
         ]
     }
 }

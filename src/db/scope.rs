@@ -17,23 +17,28 @@ use crate::domain::role::Role;
 
 /// The actor's organisations as a condition on `organisation_id`.
 pub fn organisations<C: ColumnTrait>(actor: &Actor, organisation_id: C) -> Condition {
-    use advisor_assignment::Column as A;
     match actor.role {
         Role::Operator => Condition::all(),
-        Role::Advisor => Condition::all().add(Expr::exists(
-            Query::select()
-                // A literal, not a bound value: SQLite re-prepared the statement on every run
-                // when the EXISTS sub-query's select list was a parameter.
-                .expr(Expr::cust("1"))
-                .from(advisor_assignment::Entity)
-                .and_where(Expr::col((advisor_assignment::Entity, A::AdvisorId)).eq(actor.user_id))
-                .and_where(
-                    Expr::col((advisor_assignment::Entity, A::OrganisationId)).equals(organisation_id.as_column_ref()),
-                )
-                .to_owned(),
-        )),
+        Role::Advisor => assigned_to(actor.user_id, organisation_id),
         _ => Condition::all().add(organisation_id.eq(actor.organisation_id.unwrap_or(-1))),
     }
+}
+
+/// The organisations assigned to this advisor, as a condition on `organisation_id`.
+pub fn assigned_to<C: ColumnTrait>(advisor_id: i64, organisation_id: C) -> Condition {
+    use advisor_assignment::Column as A;
+    Condition::all().add(Expr::exists(
+        Query::select()
+            // A literal, not a bound value: SQLite re-prepared the statement on every run
+            // when the EXISTS sub-query's select list was a parameter.
+            .expr(Expr::cust("1"))
+            .from(advisor_assignment::Entity)
+            .and_where(Expr::col((advisor_assignment::Entity, A::AdvisorId)).eq(advisor_id))
+            .and_where(
+                Expr::col((advisor_assignment::Entity, A::OrganisationId)).equals(organisation_id.as_column_ref()),
+            )
+            .to_owned(),
+    ))
 }
 
 /// A list's query scoped to the actor's organisations, in the form for its page and the form for

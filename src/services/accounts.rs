@@ -401,6 +401,7 @@ pub(crate) async fn assign_advisor_in(
         .insert(db)
         .await?;
         assignments_changed(db, &[advisor_id]).await?;
+        super::progress::reassigned(db, &[(advisor_id, org, true)]).await?;
     }
     Ok(())
 }

@@ -12,9 +12,7 @@ use serde::Serialize;
 
 use super::audit::{self, Entry};
 use super::progress;
-use crate::db::entities::{
-    comment, evidence, item, item_opening, item_transition, organisation, organisation_figures, user,
-};
+use crate::db::entities::{comment, evidence, item, item_opening, item_transition, organisation, user};
 use crate::db::page::{self as keyset, Keyset};
 use crate::db::write_txn;
 use crate::domain::checklist::{Checklist, ChecklistItem, Checklists, Kind};
@@ -122,6 +120,7 @@ pub async fn sync_checklists(state: &AppState) -> AppResult<usize> {
         .await?;
     let (added, changed) = add_items(&state.db, &state.checklists, &orgs, state.now()).await?;
     let recounted = progress::refresh_stale(&state.db, &state.checklists, &changed).await?;
+    progress::recount_advisors(&state.db).await?;
     if recounted > 0 {
         tracing::info!(
             organisations = recounted,
@@ -894,17 +893,9 @@ pub async fn review_queue(
 ) -> AppResult<Page<QueueEntry>> {
     actor.may_globally(crate::domain::policy::GlobalPermission::ViewReviewQueue)?;
     let oldest_first = Keyset::by(item::Column::StatusChangedAt, item::Column::Id, Order::Asc);
-    // How many wait: the sum of the kept figures, not a count of the items.
-    let sum =
-        organisation_figures::Entity::find().select_only().column_as(organisation_figures::Column::Waiting.sum(), "n");
-    let total: Option<i64> = crate::db::scope::within(sum, actor, organisation_figures::Column::OrganisationId)
-        .count
-        .into_tuple()
-        .one(&state.db)
-        .await?
-        .flatten();
+    // How many wait: the kept figures, not a count of the items.
+    let total = progress::waiting_in_scope(&state.db, actor).await?;
     let parts = ItemStatus::WAITING.map(|s| waiting_for(actor, s)).to_vec();
-    let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
     let rows = keyset::fetch_union(&state.db, parts, total, page, oldest_first, |r| {
         vec![r.status_changed_at.into(), r.id.into()]
     })

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityName, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
 };
 use serde::Serialize;
 
@@ -15,7 +15,7 @@ use super::assessment::{ChecklistSummary, UserRef, progress_by_checklist, status
 use super::progress;
 use super::recognition::{self, RecognitionView, lapsed_items, latest_by_org, standing_of};
 use crate::db::entities::{
-    advisor_assignment, evidence, item, organisation, organisation_figures, recognition_application, user,
+    advisor_figures, evidence, item, organisation, organisation_figures, recognition_application, user,
 };
 use crate::db::page::{self as keyset, Keyset, SortColumn};
 use crate::domain::chart::{Chart, progress_line};
@@ -334,16 +334,17 @@ pub async fn portfolio(
         .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev());
     // Every assigned organisation has its figures, so the join keeps one row per assignment.
     let mut mine = crate::db::scope::organisations_within(joined, actor, organisation::Column::Id);
-    if let Some(text) = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
-        mine = mine.filter(keyset::name_contains(organisation::Column::Name, &text));
+    let text = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    if let Some(text) = &text {
+        mine = mine.filter(keyset::name_contains(organisation::Column::Name, text));
     }
     if q.waiting.unwrap_or(false) {
-        let pending = Query::select()
-            .column(recognition_application::Column::OrganisationId)
-            .from(recognition_application::Entity.table_ref())
-            .and_where(recognition_application::Column::Status.eq(recognition::PENDING))
-            .to_owned();
-        mine = mine.filter(Condition::any().add(F::Waiting.gt(0)).add(organisation::Column::Id.in_subquery(pending)));
+        mine = mine.filter(Condition::any().add(F::Waiting.gt(0)).add(F::ApplicationPending.eq(true)));
+        if actor.role == Role::Advisor && text.is_none() && !q.expiring.unwrap_or(false) {
+            // Kept per advisor: the filter's count visits none of their organisations.
+            let kept = progress::advisor(&state.db, actor.user_id).await?;
+            mine = mine.with_total(u64::try_from(kept.organisations_waiting).unwrap_or(0));
+        }
     }
     if q.expiring.unwrap_or(false) {
         let until = today + chrono::Duration::days(RENEWAL_WINDOW_DAYS);
@@ -439,49 +440,49 @@ pub async fn operator(state: &AppState, actor: &Actor) -> AppResult<OperatorOver
         .order_by_asc(user::Column::Name)
         .all(&state.db)
         .await?;
-    // Per advisor: organisations, items waiting, and since when the oldest waits (kept figures).
-    type Load = (i64, Option<i64>, Option<DateTime<Utc>>);
-    let load: HashMap<i64, Load> = advisor_assignment::Entity::find()
-        .select_only()
-        .column(advisor_assignment::Column::AdvisorId)
-        .column_as(advisor_assignment::Column::OrganisationId.count(), "n")
-        .column_as(F::Waiting.sum(), "waiting")
-        .column_as(F::WaitingSince.min(), "since")
-        .join(JoinType::InnerJoin, advisor_assignment::Relation::Figures.def())
-        .group_by(advisor_assignment::Column::AdvisorId)
-        .into_tuple::<(i64, i64, Option<i64>, Option<DateTime<Utc>>)>()
+    // Per advisor: organisations and items waiting (kept), and since when the oldest waits: the
+    // first of their organisations along the figures' index by waiting time.
+    let kept: HashMap<i64, advisor_figures::Model> = advisor_figures::Entity::find()
+        .filter(advisor_figures::Column::AdvisorId.is_in(advisors.iter().map(|a| a.id).collect::<Vec<_>>()))
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|(a, n, w, since)| (a, (n, w, since)))
+        .map(|f| (f.advisor_id, f))
         .collect();
-    let assigned = Query::select()
-        .column(advisor_assignment::Column::OrganisationId)
-        .from(advisor_assignment::Entity.table_ref())
-        .to_owned();
-    let unassigned = organisation::Entity::find().filter(organisation::Column::Id.not_in_subquery(assigned));
+    let mut loads = Vec::with_capacity(advisors.len());
+    for a in &advisors {
+        let k = kept.get(&a.id);
+        let waiting = k.map_or(0, |k| usize::try_from(k.waiting).unwrap_or(0));
+        let since = if waiting == 0 {
+            None
+        } else {
+            organisation_figures::Entity::find()
+                .select_only()
+                .column(F::WaitingSince)
+                .filter(F::WaitingSince.lt(progress::nothing_waiting()))
+                .filter(crate::db::scope::assigned_to(a.id, F::OrganisationId))
+                .order_by_asc(F::WaitingSince)
+                .into_tuple::<DateTime<Utc>>()
+                .one(&state.db)
+                .await?
+        };
+        loads.push(AdvisorLoad {
+            advisor: UserRef::from(a),
+            organisations: k.map_or(0, |k| usize::try_from(k.organisations).unwrap_or(0)),
+            waiting,
+            oldest_waiting_days: since.map(|t| (now - t).num_days()),
+        });
+    }
+    // Unassigned: the figures with no advisor, along their index by (advisors, name).
+    let unassigned = organisation::Entity::find()
+        .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev())
+        .filter(F::Advisors.eq(0));
     let unassigned_total = unassigned.clone().count(&state.db).await?;
-    let unassigned = unassigned
-        .order_by_asc(organisation::Column::Name)
-        .order_by_asc(organisation::Column::Id)
-        .limit(UNASSIGNED_SHOWN)
-        .all(&state.db)
-        .await?;
+    let unassigned =
+        unassigned.order_by_asc(F::Name).order_by_asc(F::OrganisationId).limit(UNASSIGNED_SHOWN).all(&state.db).await?;
     Ok(OperatorOverview {
         organisations: organisations as usize,
-        advisors: advisors
-            .iter()
-            .map(|a| {
-                let (n, waiting, since) = load.get(&a.id).copied().unwrap_or((0, None, None));
-                let waiting = waiting.map_or(0, |w| usize::try_from(w).unwrap_or(0));
-                AdvisorLoad {
-                    advisor: UserRef::from(a),
-                    organisations: usize::try_from(n).unwrap_or(0),
-                    waiting,
-                    oldest_waiting_days: since.filter(|_| waiting > 0).map(|t| (now - t).num_days()),
-                }
-            })
-            .collect(),
+        advisors: loads,
         unassigned,
         unassigned_total: unassigned_total as usize,
     })

@@ -6,7 +6,7 @@
 //! instead. A carer's passport goes entirely, as when they withdraw consent. The audit log keeps
 //! the fact (`member.erased`, `user:<id>`), not the person.
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::audit::{self, Entry};
 use super::members::may_leave;
@@ -107,8 +107,16 @@ async fn erase_in(
     item_opening::Entity::delete_many().filter(item_opening::Column::UserId.eq(u.id)).exec(txn).await?;
     reporting_line::Entity::delete_many().filter(reporting_line::Column::UserId.eq(u.id)).exec(txn).await?;
     carer_consent::Entity::delete_many().filter(carer_consent::Column::UserId.eq(u.id)).exec(txn).await?;
+    let looked_after: Vec<i64> = advisor_assignment::Entity::find()
+        .select_only()
+        .column(advisor_assignment::Column::OrganisationId)
+        .filter(advisor_assignment::Column::AdvisorId.eq(u.id))
+        .into_tuple()
+        .all(txn)
+        .await?;
     advisor_assignment::Entity::delete_many().filter(advisor_assignment::Column::AdvisorId.eq(u.id)).exec(txn).await?;
     super::accounts::assignments_changed(txn, &[u.id]).await?;
+    super::progress::reassigned(txn, &looked_after.iter().map(|&o| (u.id, o, false)).collect::<Vec<_>>()).await?;
     one_time_token::Entity::delete_many().filter(one_time_token::Column::Email.eq(u.email.as_str())).exec(txn).await?;
     outbox::Entity::delete_many().filter(outbox::Column::Recipient.eq(u.email.as_str())).exec(txn).await?;
     login_throttle::Entity::delete_many()

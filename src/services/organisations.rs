@@ -197,6 +197,9 @@ pub async fn unassign(state: &AppState, actor: &Actor, org: i64, from: Assignee)
                     .await?
                     .rows_affected;
                 super::accounts::assignments_changed(&txn, &[id]).await?;
+                if removed > 0 {
+                    super::progress::reassigned(&txn, &[(id, org, false)]).await?;
+                }
                 removed
             },
             format!("user:{id}"),
@@ -257,6 +260,7 @@ pub async fn set_advisors(state: &AppState, actor: &Actor, org: i64, advisor_ids
         .exec(&txn)
         .await?;
     super::accounts::assignments_changed(&txn, &gone).await?;
+    super::progress::reassigned(&txn, &gone.iter().map(|&a| (a, org, false)).collect::<Vec<_>>()).await?;
     for id in advisor_ids.iter().filter(|id| !current.contains(id)) {
         assign_advisor_in(&txn, *id, org, now).await?;
     }

@@ -446,6 +446,8 @@ pub async fn apply(state: &AppState, actor: &Actor, org: i64, motivation: &str) 
     }
     .insert(&txn)
     .await?;
+    // The portfolio's "waiting" filter counts organisations with an application waiting.
+    super::progress::refresh(&txn, &state.checklists, &[org]).await?;
     audit::record(
         &txn,
         now,

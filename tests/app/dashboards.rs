@@ -375,3 +375,61 @@ async fn every_page_takes_the_same_number_of_queries_for_more_organisations_and_
         assert_eq!(queries_for_page(&app, b, path).await, n, "{path}: queries grew with organisations and work");
     }
 }
+
+#[tokio::test]
+async fn an_advisors_kept_sums_and_the_unassigned_list_follow_every_change_of_assignments() {
+    let app = TestApp::spawn().await;
+    let a = app.organisation_with_people("Alfa", "ks").await;
+    let operator = app.browser();
+    operator.login("operator@example.org", PASSWORD).await;
+    let op = operator.api_token("op").await;
+    let advisor_id = a.advisor.get_json("/me").await["id"].as_i64().unwrap();
+    let item = a.hr_api.item_ids(a.org_id, "bespreken").await[0];
+    a.hr_api.add_note(item, "x", "y").await;
+    a.hr_api.transition(item, "submit", None).await;
+    let beta = op.post("/organisations", json!({ "name": "Beta" })).await.json::<Value>().await.unwrap();
+    let beta = beta["id"].as_i64().unwrap();
+    let load = || async {
+        let o = op.get_json("/operator/overview").await;
+        let mine = o["advisors"].as_array().unwrap().iter().find(|x| x["advisor"]["id"] == advisor_id).cloned();
+        let mine = mine.unwrap_or_else(|| panic!("advisor missing: {o}"));
+        let unassigned: Vec<String> =
+            o["unassigned"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_string()).collect();
+        (
+            mine["organisations"].as_u64().unwrap(),
+            mine["waiting"].as_u64().unwrap(),
+            o["unassigned_total"].as_u64().unwrap(),
+            unassigned,
+        )
+    };
+    let queue_total = || async { a.advisor.get_json("/review-queue").await["total"].as_u64().unwrap() };
+    assert_eq!(load().await, (1, 1, 1, vec!["Beta".to_string()]));
+    assert_eq!(queue_total().await, 1);
+    assert_progress_kept(&app).await;
+
+    // Assigned, moved, unassigned: the advisor's sums and the unassigned list follow each step.
+    op.post(&format!("/organisations/{beta}/advisors"), json!({ "advisor_id": advisor_id })).await;
+    assert_eq!(load().await, (2, 1, 0, vec![]));
+    assert_progress_kept(&app).await;
+    let r = op.delete(&format!("/organisations/{}/advisors/{advisor_id}", a.org_id)).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(load().await, (1, 0, 1, vec!["Alfa".to_string()]));
+    assert_eq!(queue_total().await, 0);
+    assert_eq!(a.advisor.get_json("/portfolio?waiting=true").await["total"], 0);
+    assert_progress_kept(&app).await;
+    let r = op.put(&format!("/organisations/{}/advisors", a.org_id), json!({ "advisor_ids": [advisor_id] })).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(load().await, (2, 1, 0, vec![]));
+    assert_eq!(queue_total().await, 1);
+    assert_eq!(a.advisor.get_json("/portfolio?waiting=true").await["total"], 1);
+    assert_progress_kept(&app).await;
+    // A decision moves the sums; the advisor's erasure ends every assignment.
+    a.advisor.transition(item, "accept", None).await;
+    assert_eq!(load().await, (2, 0, 0, vec![]));
+    assert_progress_kept(&app).await;
+    let r = op.post(&format!("/advisors/{advisor_id}/erasure"), json!({})).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let o = op.get_json("/operator/overview").await;
+    assert_eq!(o["unassigned_total"], 2, "{o}");
+    assert_progress_kept(&app).await;
+}

@@ -303,6 +303,10 @@ impl ApiClient {
         self.client.patch(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.client.put(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+    }
+
     pub async fn delete(&self, path: &str) -> Response {
         self.client.delete(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.unwrap()
     }

@@ -97,6 +97,10 @@ async fn the_recognition_lives_from_refusal_through_grant_lapse_expiry_renewal_a
         async move { api.post(&format!("/recognition-applications/{id}/decision"), body).await }
     };
     let id = first["id"].as_i64().unwrap();
+    // Every pillar item is accepted: the application alone puts the organisation among those waiting.
+    assert_progress_kept(&app).await;
+    let waiting = s.advisor.get_json("/portfolio?waiting=true").await;
+    assert_eq!((waiting["total"].as_u64(), waiting["data"][0]["application_pending"].as_bool()), (Some(1), Some(true)));
     assert_eq!(decide(id, "decline", "").await.status(), StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
     assert_eq!(decide(id, "decline", "Beschrijf de rol van de OR beter.").await.status(), StatusCode::OK);
     assert_eq!(decide(id, "grant", "toch wel").await.status(), StatusCode::CONFLICT, "already decided");

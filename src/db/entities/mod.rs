@@ -1,5 +1,6 @@
 //! One sea-orm entity per table; the queries live in `services`.
 pub mod advisor_assignment;
+pub mod advisor_figures;
 pub mod api_token;
 pub mod attention_moment;
 pub mod audit_log;

@@ -21,6 +21,10 @@ pub struct Model {
     pub valid_until: Date,
     /// The latest recognition is neither revoked nor replaced by a renewal.
     pub live: bool,
+    /// Advisors assigned (0: the operator's unassigned list).
+    pub advisors: i32,
+    /// An application for recognition waits for a decision.
+    pub application_pending: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
