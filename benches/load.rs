@@ -13,6 +13,12 @@
 //! missing, as `.ci/run` does) runs on the second core: client and server do not compete for one
 //! core. Without wrk the requests come from an in-process client instead (`BENCH_CLIENT=inproc`
 //! forces it), and the table says so. `BENCH_SECONDS` (5), `BENCH_CONCURRENCY` (8).
+//!
+//! On PostgreSQL it then compares one `carer-friendly serve` process with two on the same
+//! database, on a read-heavy mix of an advisor's pages (portfolio, review queue, overviews,
+//! worksheets, dashboards of organisations across the range): one instance on core 0, then one on
+//! each core, wrk unpinned; with the CPU time each party used (instances, PostgreSQL, wrk), which
+//! says what limits the second instance on this machine. `BENCH_INSTANCES=0` skips it.
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -333,6 +339,24 @@ async fn bench(pinned: bool) {
         );
     }
     println!("\nresident memory of the app after the run: {} MB", rss_mb());
+    if backend == "PostgreSQL" && env_or("BENCH_INSTANCES", 1) != 0 {
+        if let Some(w) = &wrk {
+            let orgs: Vec<i64> = {
+                use carer_friendly::db::entities::organisation;
+                use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+                let all: Vec<i64> = organisation::Entity::find()
+                    .select_only()
+                    .column(organisation::Column::Id)
+                    .order_by_asc(organisation::Column::Id)
+                    .into_tuple()
+                    .all(&state.db)
+                    .await
+                    .unwrap();
+                (0..6).map(|k| all[k * (all.len() - 1) / 5]).collect()
+            };
+            tokio::task::block_in_place(|| instances(w, &url, &advisor.1, &orgs, seconds * 2));
+        }
+    }
 
     // GET /health alone, then while 4 clients log in as fast as they can.
     let health_url = format!("{base}/health");
@@ -360,6 +384,117 @@ async fn bench(pinned: bool) {
         during.rps,
         100.0 * during.rps / alone.rps.max(1.0)
     );
+}
+
+/// The mix as a wrk script: each connection walks the paths in turn.
+fn mix_script(orgs: &[i64]) -> std::path::PathBuf {
+    let mut paths = vec!["/portfolio".to_string(), "/review".into(), "/portfolio?sort=oldest&desc=true".into()];
+    for o in orgs {
+        paths.extend([
+            format!("/organisations/{o}"),
+            format!("/organisations/{o}/checklists/bespreken"),
+            format!("/organisations/{o}/dashboard"),
+        ]);
+    }
+    let list = paths.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", ");
+    let script = format!(
+        "local paths = {{{list}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n"
+    );
+    let file = std::env::temp_dir().join(format!("carer-friendly-mix-{}.lua", std::process::id()));
+    std::fs::write(&file, script).expect("write the wrk script");
+    file
+}
+
+/// CPU seconds (user + system) used so far by the processes whose command name is `name`.
+fn cpu_of(name: &str) -> f64 {
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let mut ticks = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // "pid (comm) state …": fields after the command name, utime and stime are 12th and 13th.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        if &stat[open + 1..close] != name {
+            continue;
+        }
+        let rest: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        ticks += rest.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        ticks += rest.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    }
+    ticks as f64 / tick
+}
+
+/// One `carer-friendly serve` process on the bench database, on `port` and `core`, once it answers.
+fn serve(url: &str, port: u16, core: usize) -> std::process::Child {
+    let child = Command::new("taskset")
+        .args(["-c", &core.to_string(), env!("CARGO_BIN_EXE_carer-friendly"), "serve"])
+        .env("DATABASE_URL", url)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("RATE_LIMITS", "false")
+        .env("JOBS", "false")
+        .env("JOBS_HEARTBEAT", "off")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("carer-friendly serve starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("carer-friendly serve on port {port} did not answer within a minute");
+}
+
+/// One instance against two on the read-heavy mix, with where the CPU went.
+fn instances(wrk: &str, url: &str, cookie: &str, orgs: &[i64], seconds: u64) {
+    let script = mix_script(orgs);
+    let script = script.to_string_lossy().to_string();
+    let measure = |ports: &[u16]| -> (f64, u64, [f64; 3]) {
+        let before = [cpu_of("carer-friendly"), cpu_of("postgres"), cpu_of("wrk")];
+        let runs: Vec<std::process::Child> = ports
+            .iter()
+            .map(|p| {
+                Command::new(wrk)
+                    .args(["-t1", "-c8", &format!("-d{seconds}s"), "-s", &script, "-H", &format!("Cookie: {cookie}")])
+                    .arg(format!("http://127.0.0.1:{p}/"))
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("wrk runs")
+            })
+            .collect();
+        let (mut rps, mut errors) = (0.0, 0);
+        for r in runs {
+            let out = r.wait_with_output().expect("wrk ends");
+            let text = String::from_utf8_lossy(&out.stdout);
+            for l in text.lines().map(str::trim) {
+                if let Some(v) = l.strip_prefix("Requests/sec:") {
+                    rps += v.trim().parse::<f64>().unwrap_or(0.0);
+                }
+                if let Some(v) = l.strip_prefix("Non-2xx or 3xx responses:") {
+                    errors += v.trim().parse::<u64>().unwrap_or(0);
+                }
+            }
+        }
+        let after = [cpu_of("carer-friendly"), cpu_of("postgres"), cpu_of("wrk")];
+        (rps, errors, [0, 1, 2].map(|i| (after[i] - before[i]) / seconds as f64))
+    };
+    let mut a = serve(url, 18_311, 0);
+    // The same two clients either way: both on the one instance, or one on each.
+    let one = measure(&[18_311, 18_311]);
+    let mut b = serve(url, 18_312, 1);
+    let two = measure(&[18_311, 18_312]);
+    let _ = (a.kill(), b.kill(), a.wait(), b.wait());
+    println!(
+        "\nread-heavy mix ({} pages, an advisor of every organisation), {seconds} s; two wrk -t1 -c8, not pinned",
+        3 + orgs.len() * 3
+    );
+    println!("{:<34} {:>9} {:>7} {:>22}", "", "req/s", "errors", "CPU cores: app / pg / wrk");
+    for (name, (rps, errors, cpu)) in [("one instance (core 0)", one), ("two instances (cores 0 and 1)", two)] {
+        println!("{name:<34} {rps:>9.1} {errors:>7} {:>10.2} / {:.2} / {:.2}", cpu[0], cpu[1], cpu[2]);
+    }
+    println!("two instances serve {:.2} x the requests of one", two.0 / one.0.max(1.0));
 }
 
 /// This process's resident set (the app; the demo data was loaded by another process).

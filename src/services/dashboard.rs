@@ -14,9 +14,7 @@ use serde::Serialize;
 use super::assessment::{ChecklistSummary, UserRef, progress_by_checklist, status_of};
 use super::progress;
 use super::recognition::{self, RecognitionView, lapsed_items, latest_by_org, standing_of};
-use crate::db::entities::{
-    advisor_figures, evidence, item, organisation, organisation_figures, recognition_application, user,
-};
+use crate::db::entities::{advisor_figures, evidence, item, organisation, organisation_figures, user};
 use crate::db::page::{self as keyset, Keyset, SortColumn};
 use crate::domain::chart::{Chart, progress_line};
 use crate::domain::checklist::{Checklists, Kind, PILLARS};
@@ -305,20 +303,21 @@ impl PortfolioQuery {
         Keyset::by_all(sorts, SortColumn::of(F::OrganisationId), order)
     }
 
-    fn key(&self, o: &organisation::Model, f: Option<&organisation_figures::Model>) -> Key {
+    fn key(&self, f: &organisation_figures::Model) -> Key {
         let first: Option<Part> = match self.sort_key() {
-            "progress" => Some(i64::from(f.map_or(0, |f| f.percent)).into()),
-            "waiting" => Some(i64::from(f.map_or(0, |f| f.waiting)).into()),
-            "oldest" => Some(f.map_or_else(progress::nothing_waiting, |f| f.waiting_since).into()),
-            "expiry" => Some(f.map_or_else(progress::no_recognition, |f| f.valid_until).into()),
+            "progress" => Some(i64::from(f.percent).into()),
+            "waiting" => Some(i64::from(f.waiting).into()),
+            "oldest" => Some(f.waiting_since.into()),
+            "expiry" => Some(f.valid_until.into()),
             _ => None,
         };
-        first.into_iter().chain([o.name.as_str().into(), o.id.into()]).collect()
+        first.into_iter().chain([f.name.as_str().into(), f.organisation_id.into()]).collect()
     }
 }
 
 /// The advisor's organisations, a page at a time: sorted, filtered and cut by the database on the
-/// kept figures (`services::progress`), so only the page's rows are read and computed.
+/// kept figures (`services::progress`), which carry each organisation's name, so only the page's
+/// rows are read and computed.
 pub async fn portfolio(
     state: &AppState,
     actor: &Actor,
@@ -330,13 +329,12 @@ pub async fn portfolio(
     actor.may_globally(GlobalPermission::ViewPortfolio)?;
     let now = state.now();
     let today = now.date_naive();
-    let joined = organisation::Entity::find()
-        .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev());
-    // Every assigned organisation has its figures, so the join keeps one row per assignment.
-    let mut mine = crate::db::scope::organisations_within(joined, actor, organisation::Column::Id);
+    // Every organisation has its figures: one row per organisation in scope.
+    let mut mine =
+        crate::db::scope::organisations_within(organisation_figures::Entity::find(), actor, F::OrganisationId);
     let text = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     if let Some(text) = &text {
-        mine = mine.filter(keyset::name_contains(organisation::Column::Name, text));
+        mine = mine.filter(keyset::name_contains(F::Name, text));
     }
     if q.waiting.unwrap_or(false) {
         mine = mine.filter(Condition::any().add(F::Waiting.gt(0)).add(F::ApplicationPending.eq(true)));
@@ -352,37 +350,18 @@ pub async fn portfolio(
             .filter(F::Live.eq(true))
             .filter(Condition::all().add(F::ValidUntil.gte(today)).add(F::ValidUntil.lte(until)));
     }
-    // The cursor's key needs the figures, read below for the page's rows only.
-    let mut orgs = keyset::fetch_scoped(&state.db, mine, page, q.keyset(), |_| vec![]).await?;
-    let ids: Vec<i64> = orgs.rows.iter().map(|o| o.id).collect();
-    let kept = progress::stored(&state.db, &ids).await?;
-    let figures: HashMap<i64, organisation_figures::Model> =
-        kept.figures.into_iter().map(|f| (f.organisation_id, f)).collect();
-    if orgs.next.is_some() {
-        orgs.next = orgs.rows.last().map(|o| page.cursor_after(q.key(o, figures.get(&o.id))));
-    }
-    let lists: HashMap<(i64, String), Progress> =
-        kept.lists.iter().map(|r| ((r.organisation_id, r.checklist_key.clone()), Progress::from(r))).collect();
-    let pending: std::collections::HashSet<i64> = recognition_application::Entity::find()
-        .select_only()
-        .column(recognition_application::Column::OrganisationId)
-        .filter(recognition_application::Column::OrganisationId.is_in(ids.clone()))
-        .filter(recognition_application::Column::Status.eq(recognition::PENDING))
-        .into_tuple::<i64>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
+    let orgs = keyset::fetch_scoped(&state.db, mine, page, q.keyset(), |f| q.key(f)).await?;
+    let ids: Vec<i64> = orgs.rows.iter().map(|f| f.organisation_id).collect();
+    let pillars = progress::pillar_counts(&state.db, &state.checklists, &ids).await?;
     let recs = latest_by_org(&state.db, &ids).await?;
     // Lapsed items matter only for a standing, so only where there is a recognition.
     let lapsed = lapsed_items(&state.db, &recs.keys().copied().collect::<Vec<_>>(), today).await?;
-    Ok(orgs.map(|o| {
-        let f = figures.get(&o.id);
-        let pillars = state
+    Ok(orgs.map(|f| {
+        let cells = state
             .checklists
             .pillars()
             .map(|l| {
-                let p = lists.get(&(o.id, l.key.clone())).cloned().unwrap_or_default();
+                let p = pillars.get(&(f.organisation_id, l.key.clone())).cloned().unwrap_or_default();
                 PillarCell {
                     key: l.key.clone(),
                     title: l.title.get(lang).into(),
@@ -391,18 +370,18 @@ pub async fn portfolio(
                 }
             })
             .collect();
-        let waiting = f.map_or(0, |f| usize::try_from(f.waiting).unwrap_or(0));
-        let rec = recs.get(&o.id);
-        let standing = rec.map(|r| standing_of(r, lapsed.get(&o.id).copied().unwrap_or(0), today));
+        let waiting = usize::try_from(f.waiting).unwrap_or(0);
+        let rec = recs.get(&f.organisation_id);
+        let standing = rec.map(|r| standing_of(r, lapsed.get(&f.organisation_id).copied().unwrap_or(0), today));
         let live = standing.is_some_and(|s| matches!(s, Standing::Valid | Standing::AtRisk));
         PortfolioRow {
-            organisation_id: o.id,
-            name: o.name,
-            pillars,
-            percent: f.map_or(0, |f| u32::try_from(f.percent).unwrap_or(0)),
+            organisation_id: f.organisation_id,
+            name: f.name,
+            pillars: cells,
+            percent: u32::try_from(f.percent).unwrap_or(0),
             waiting,
-            oldest_waiting_days: f.filter(|_| waiting > 0).map(|f| (now - f.waiting_since).num_days()),
-            application_pending: pending.contains(&o.id),
+            oldest_waiting_days: (waiting > 0).then(|| (now - f.waiting_since).num_days()),
+            application_pending: f.application_pending,
             standing: standing.map(Standing::as_str),
             valid_until: rec.map(|r| r.valid_until),
             expiring_soon: live && rec.is_some_and(|r| (r.valid_until - today).num_days() <= RENEWAL_WINDOW_DAYS),

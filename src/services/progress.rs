@@ -587,3 +587,26 @@ pub async fn waiting_in_scope(db: &impl ConnectionTrait, actor: &crate::domain::
     };
     Ok(u64::try_from(n).unwrap_or(0))
 }
+
+/// Done and total items per (organisation, pillar) as kept: what a portfolio row shows per pillar.
+pub async fn pillar_counts(
+    db: &impl ConnectionTrait,
+    lists: &Checklists,
+    orgs: &[i64],
+) -> AppResult<HashMap<(i64, String), Progress>> {
+    use checklist_progress::Column as C;
+    let pillars: Vec<String> = lists.pillars().map(|l| l.key.clone()).collect();
+    let rows: Vec<(i64, String, i32, i32)> = checklist_progress::Entity::find()
+        .select_only()
+        .columns([C::OrganisationId, C::ChecklistKey, C::Total, C::Done])
+        .filter(C::OrganisationId.is_in(orgs.to_vec()))
+        .filter(C::ChecklistKey.is_in(pillars))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let n = |v: i32| usize::try_from(v).unwrap_or(0);
+    Ok(rows
+        .into_iter()
+        .map(|(org, key, total, done)| ((org, key), Progress { total: n(total), done: n(done), ..Progress::default() }))
+        .collect())
+}

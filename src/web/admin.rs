@@ -221,16 +221,49 @@ async fn operator_page(
     let planned_ids: Vec<i64> = planned.iter().map(|p| p.organisation_id).collect();
     let planned_names: std::collections::BTreeMap<String, String> =
         organisations::names(state, &planned_ids).await?.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    // Who looks after each organisation of the page, joined here once (the template's nested
+    // loops over every assignment and advisor per row took most of the page's time).
+    let mut looked_after: std::collections::BTreeMap<String, Vec<Keeper>> = std::collections::BTreeMap::new();
+    for a in &assignments {
+        if let Some(adv) = advisors.iter().find(|adv| adv.id == a.advisor_id) {
+            looked_after.entry(a.organisation_id.to_string()).or_default().push(Keeper {
+                value: adv.id.to_string(),
+                name: adv.name.clone(),
+                inactive: !adv.active,
+                invited: false,
+            });
+        }
+    }
+    for pl in &planned {
+        if let Some(i) = invited.iter().find(|i| i.id == pl.invitation_id) {
+            looked_after.entry(pl.organisation_id.to_string()).or_default().push(Keeper {
+                value: format!("invitation-{}", i.id),
+                name: i.name.clone().unwrap_or_else(|| i.email.clone()),
+                inactive: false,
+                invited: true,
+            });
+        }
+    }
     render(
         state,
         req,
         Some(v),
         status,
         "operator.html",
-        minijinja::context! { organisations => Serde(orgs), advisors => Serde(advisors), assignments => Serde(assignments),
+        minijinja::context! { organisations => Serde(orgs), advisors => Serde(advisors), looked_after => Serde(looked_after),
         overview => Serde(overview), invited => Serde(invited), planned => Serde(planned), planned_names => Serde(planned_names),
         pager => Serde(pager), q => Serde(q), ..extra },
     )
+}
+
+/// An advisor, or an invited one, looking after an organisation on the operator's page.
+#[derive(Serialize)]
+struct Keeper {
+    /// The removal form's `advisor_id`: the id, or `invitation-<id>`.
+    value: String,
+    name: String,
+    inactive: bool,
+    invited: bool,
 }
 
 #[handler]

@@ -219,7 +219,16 @@ async fn an_invited_advisor_is_assigned_before_accepting_and_finds_those_organis
     assert_eq!(planned, vec![s.org_id, second]);
     // The operator's page shows them as invited beside both organisations.
     let page = app.login_as("operator@example.org").await.get_html("/operator").await;
-    assert!(page.contains("Nina Nieuw") && page.contains(&format!("invitation-{invitation}")), "{page}");
+    let doc = scraper::Html::parse_document(&page);
+    let rows = scraper::Selector::parse("tbody tr").unwrap();
+    for org in [s.org_id, second] {
+        let row = doc
+            .select(&rows)
+            .find(|r| r.html().contains(&format!("href=\"/organisations/{org}\"")))
+            .unwrap_or_else(|| panic!("no row for organisation {org}: {page}"))
+            .html();
+        assert!(row.contains("Nina Nieuw") && row.contains(&format!("value=\"invitation-{invitation}\"")), "{row}");
+    }
     // Re-sending keeps the plan; the new link is the one that works.
     let r = op.post(&format!("/advisors/invitations/{invitation}/resend"), json!({})).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
