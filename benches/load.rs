@@ -339,23 +339,21 @@ async fn bench(pinned: bool) {
         );
     }
     println!("\nresident memory of the app after the run: {} MB", rss_mb());
-    if backend == "PostgreSQL" && env_or("BENCH_INSTANCES", 1) != 0 {
-        if let Some(w) = &wrk {
-            let orgs: Vec<i64> = {
-                use carer_friendly::db::entities::organisation;
-                use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-                let all: Vec<i64> = organisation::Entity::find()
-                    .select_only()
-                    .column(organisation::Column::Id)
-                    .order_by_asc(organisation::Column::Id)
-                    .into_tuple()
-                    .all(&state.db)
-                    .await
-                    .unwrap();
-                (0..6).map(|k| all[k * (all.len() - 1) / 5]).collect()
-            };
-            tokio::task::block_in_place(|| instances(w, &url, &advisor.1, &orgs, seconds * 2));
-        }
+    if let (Some(w), "PostgreSQL", true) = (&wrk, backend, env_or("BENCH_INSTANCES", 1) != 0) {
+        let orgs: Vec<i64> = {
+            use carer_friendly::db::entities::organisation;
+            use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+            let all: Vec<i64> = organisation::Entity::find()
+                .select_only()
+                .column(organisation::Column::Id)
+                .order_by_asc(organisation::Column::Id)
+                .into_tuple()
+                .all(&state.db)
+                .await
+                .unwrap();
+            (0..6).map(|k| all[k * (all.len() - 1) / 5]).collect()
+        };
+        tokio::task::block_in_place(|| instances(w, &url, &advisor.1, &orgs, seconds * 2));
     }
 
     // GET /health alone, then while 4 clients log in as fast as they can.
@@ -425,7 +423,7 @@ fn cpu_of(name: &str) -> f64 {
 
 /// One `carer-friendly serve` process on the bench database, on `port` and `core`, once it answers.
 fn serve(url: &str, port: u16, core: usize) -> std::process::Child {
-    let child = Command::new("taskset")
+    let mut child = Command::new("taskset")
         .args(["-c", &core.to_string(), env!("CARGO_BIN_EXE_carer-friendly"), "serve"])
         .env("DATABASE_URL", url)
         .env("BIND", format!("127.0.0.1:{port}"))
@@ -444,6 +442,7 @@ fn serve(url: &str, port: u16, core: usize) -> std::process::Child {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let _ = (child.kill(), child.wait());
     panic!("carer-friendly serve on port {port} did not answer within a minute");
 }
 
