@@ -338,21 +338,38 @@ async fn bench(pinned: bool) {
             o.errors
         );
     }
-    println!("\nresident memory of the app after the run: {} MB", rss_mb());
+    println!(
+        "\nresident memory of the app after the run: {} MB ({} MB anonymous, {} MB mapped from files: code)",
+        rss_mb("VmRSS:"),
+        rss_mb("RssAnon:"),
+        rss_mb("RssFile:")
+    );
     if let (Some(w), "PostgreSQL", true) = (&wrk, backend, env_or("BENCH_INSTANCES", 1) != 0) {
+        // Organisations across the advisor's portfolio, from the first to the last.
         let orgs: Vec<i64> = {
-            use carer_friendly::db::entities::organisation;
-            use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-            let all: Vec<i64> = organisation::Entity::find()
+            use carer_friendly::db::entities::{advisor_assignment, user};
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+            let me = user::Entity::find()
+                .filter(user::Column::Email.eq("portefeuille@demo.example"))
+                .one(&state.db)
+                .await
+                .unwrap()
+                .expect("the portfolio advisor");
+            let all: Vec<i64> = advisor_assignment::Entity::find()
                 .select_only()
-                .column(organisation::Column::Id)
-                .order_by_asc(organisation::Column::Id)
+                .column(advisor_assignment::Column::OrganisationId)
+                .filter(advisor_assignment::Column::AdvisorId.eq(me.id))
+                .order_by_asc(advisor_assignment::Column::OrganisationId)
                 .into_tuple()
                 .all(&state.db)
                 .await
                 .unwrap();
             (0..6).map(|k| all[k * (all.len() - 1) / 5]).collect()
         };
+        for path in mix_paths(&orgs) {
+            let r = advisor.0.get(format!("{base}{path}")).send().await.unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+        }
         tokio::task::block_in_place(|| instances(w, &url, &advisor.1, &orgs, seconds * 2));
     }
 
@@ -384,8 +401,8 @@ async fn bench(pinned: bool) {
     );
 }
 
-/// The mix as a wrk script: each connection walks the paths in turn.
-fn mix_script(orgs: &[i64]) -> std::path::PathBuf {
+/// The read-heavy mix: the advisor's lists, and pages of organisations across their portfolio.
+fn mix_paths(orgs: &[i64]) -> Vec<String> {
     let mut paths = vec!["/portfolio".to_string(), "/review".into(), "/portfolio?sort=oldest&desc=true".into()];
     for o in orgs {
         paths.extend([
@@ -394,6 +411,12 @@ fn mix_script(orgs: &[i64]) -> std::path::PathBuf {
             format!("/organisations/{o}/dashboard"),
         ]);
     }
+    paths
+}
+
+/// The mix as a wrk script: each connection walks the paths in turn.
+fn mix_script(orgs: &[i64]) -> std::path::PathBuf {
+    let paths = mix_paths(orgs);
     let list = paths.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", ");
     let script = format!(
         "local paths = {{{list}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n"
@@ -421,10 +444,24 @@ fn cpu_of(name: &str) -> f64 {
     ticks as f64 / tick
 }
 
+/// CPU seconds of this process's reaped children (the wrk runs; the instances are reaped last).
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage only writes the zeroed struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 /// One `carer-friendly serve` process on the bench database, on `port` and `core`, once it answers.
-fn serve(url: &str, port: u16, core: usize) -> std::process::Child {
+fn serve(url: &str, port: u16, core: Option<usize>) -> std::process::Child {
+    // Not pinned: any core of the machine.
+    let cores = core.map_or_else(
+        || format!("0-{}", std::thread::available_parallelism().map_or(1, |n| n.get()) - 1),
+        |c| c.to_string(),
+    );
     let mut child = Command::new("taskset")
-        .args(["-c", &core.to_string(), env!("CARGO_BIN_EXE_carer-friendly"), "serve"])
+        .args(["-c", &cores, env!("CARGO_BIN_EXE_carer-friendly"), "serve"])
         .env("DATABASE_URL", url)
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
@@ -451,7 +488,7 @@ fn instances(wrk: &str, url: &str, cookie: &str, orgs: &[i64], seconds: u64) {
     let script = mix_script(orgs);
     let script = script.to_string_lossy().to_string();
     let measure = |ports: &[u16]| -> (f64, u64, [f64; 3]) {
-        let before = [cpu_of("carer-friendly"), cpu_of("postgres"), cpu_of("wrk")];
+        let before = [cpu_of("carer-friendly"), cpu_of("postgres"), children_cpu()];
         let runs: Vec<std::process::Child> = ports
             .iter()
             .map(|p| {
@@ -476,13 +513,17 @@ fn instances(wrk: &str, url: &str, cookie: &str, orgs: &[i64], seconds: u64) {
                 }
             }
         }
-        let after = [cpu_of("carer-friendly"), cpu_of("postgres"), cpu_of("wrk")];
+        // wrk has ended and been reaped: its time is in the children's.
+        let after = [cpu_of("carer-friendly"), cpu_of("postgres"), children_cpu()];
         (rps, errors, [0, 1, 2].map(|i| (after[i] - before[i]) / seconds as f64))
     };
-    let mut a = serve(url, 18_311, 0);
-    // The same two clients either way: both on the one instance, or one on each.
+    // The same two clients each time: both on the one instance, or one on each.
+    let mut a = serve(url, 18_311, None);
+    let free = measure(&[18_311, 18_311]);
+    let _ = (a.kill(), a.wait());
+    let mut a = serve(url, 18_311, Some(0));
     let one = measure(&[18_311, 18_311]);
-    let mut b = serve(url, 18_312, 1);
+    let mut b = serve(url, 18_312, Some(1));
     let two = measure(&[18_311, 18_312]);
     let _ = (a.kill(), b.kill(), a.wait(), b.wait());
     println!(
@@ -490,18 +531,23 @@ fn instances(wrk: &str, url: &str, cookie: &str, orgs: &[i64], seconds: u64) {
         3 + orgs.len() * 3
     );
     println!("{:<34} {:>9} {:>7} {:>22}", "", "req/s", "errors", "CPU cores: app / pg / wrk");
-    for (name, (rps, errors, cpu)) in [("one instance (core 0)", one), ("two instances (cores 0 and 1)", two)] {
+    for (name, (rps, errors, cpu)) in
+        [("one instance (not pinned)", free), ("one instance (core 0)", one), ("two instances (cores 0 and 1)", two)]
+    {
         println!("{name:<34} {rps:>9.1} {errors:>7} {:>10.2} / {:.2} / {:.2}", cpu[0], cpu[1], cpu[2]);
     }
-    println!("two instances serve {:.2} x the requests of one", two.0 / one.0.max(1.0));
+    println!(
+        "two instances serve {:.2} x the requests of one on core 0, {:.2} x those of one not pinned",
+        two.0 / one.0.max(1.0),
+        two.0 / free.0.max(1.0)
+    );
 }
 
-/// This process's resident set (the app; the demo data was loaded by another process).
-fn rss_mb() -> u64 {
+/// This process's resident set, or a part of it by its `/proc/self/status` label (the app; the
+/// demo data was loaded by another process).
+fn rss_mb(label: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with(label)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .map_or(0, |kb: u64| kb / 1024)
 }

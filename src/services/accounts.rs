@@ -441,18 +441,17 @@ pub async fn session_user(state: &AppState, token: &str) -> AppResult<Option<use
     Ok(session_and_user(state, token).await?.map(|(_, u)| u))
 }
 
-/// The live session of this token and its (active) user.
+/// The live session of this token and its (active) user, in one query (every page asks).
 pub async fn session_and_user(state: &AppState, token: &str) -> AppResult<Option<(session::Model, user::Model)>> {
-    let Some(s) =
-        session::Entity::find().filter(session::Column::TokenHash.eq(hash_token(token))).one(&state.db).await?
-    else {
-        return Ok(None);
-    };
-    if s.expires_at <= state.now() {
-        return Ok(None);
-    }
-    let user = user::Entity::find_by_id(s.user_id).one(&state.db).await?.filter(|u| u.active);
-    Ok(user.map(|u| (s, u)))
+    let found = session::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .one(&state.db)
+        .await?;
+    Ok(match found {
+        Some((s, Some(u))) if s.expires_at > state.now() && u.active => Some((s, u)),
+        _ => None,
+    })
 }
 
 /// What was typed in a failed form, kept on the session for the page at `path` (one form at a
