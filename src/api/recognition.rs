@@ -3,8 +3,8 @@ use super::text::Text;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Attachment, AttachmentType, Json, PlainText};
-use poem_openapi::{Enum, Object, OpenApi, Tags};
+use poem_openapi::payload::{Attachment, AttachmentType, Binary, Json, PlainText};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
 
 use super::auth::ApiAuth;
 use super::dto::{ChecklistProgress, Organisation, ProgressInfo, UserRef};
@@ -329,6 +329,13 @@ fn lang(q: &Option<String>) -> &'static str {
     normalise(q.as_deref())
 }
 
+#[derive(ApiResponse)]
+pub enum CsvStream {
+    /// CSV (UTF-8 with a byte order mark, CRLF lines), sent as it is read.
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(Binary<poem::Body>),
+}
+
 #[OpenApi]
 impl RecognitionApi {
     /// What is missing before the organisation can apply, the current recognition and the applications.
@@ -508,6 +515,28 @@ impl RecognitionApi {
             valid_until: r.valid_until,
             expiring_soon: r.expiring_soon,
         })))
+    }
+
+    /// The advisor's portfolio as CSV, sorted and filtered as `/portfolio` is: one line per
+    /// organisation (progress per pillar, waiting items, recognition), streamed whatever their
+    /// number.
+    #[oai(path = "/portfolio/export.csv", method = "get", tag = "Tag::Dashboards")]
+    #[allow(clippy::too_many_arguments)] // one argument per documented query parameter
+    async fn portfolio_export(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        /// name, progress, waiting, oldest or expiry
+        sort: Query<Option<String>>,
+        desc: Query<Option<bool>>,
+        q: Query<Option<String>>,
+        waiting: Query<Option<bool>>,
+        expiring: Query<Option<bool>>,
+    ) -> poem::Result<CsvStream> {
+        let query =
+            dashboard::PortfolioQuery { sort: sort.0, desc: desc.0, q: q.0, waiting: waiting.0, expiring: expiring.0 };
+        let rows = dashboard::portfolio_csv(state.clone(), auth.0.clone(), "nl".into(), query).await?;
+        Ok(CsvStream::Ok(Binary(poem::Body::from_bytes_stream(rows))))
     }
 
     /// Organisations and advisors with their workload (operators).

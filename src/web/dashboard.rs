@@ -39,11 +39,29 @@ pub async fn export_csv(
 ) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let (name, body) = dashboard::export_csv(&state, &v.actor, org, lang).await?;
-    Ok(Response::builder()
+    Ok(csv_download(&name, body))
+}
+
+/// A CSV file to save, kept out of every cache.
+fn csv_download(name: &str, body: impl Into<poem::Body>) -> Response {
+    Response::builder()
         .content_type("text/csv; charset=utf-8")
         .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
         .header(header::CACHE_CONTROL, "private, no-store")
-        .body(body))
+        .body(body)
+}
+
+/// The portfolio as CSV, as sorted and filtered on the page, streamed.
+#[handler]
+pub async fn portfolio_csv(
+    req: &Request,
+    state: Data<&AppState>,
+    v: Viewer,
+    Query(q): Query<dashboard::PortfolioQuery>,
+) -> poem::Result<Response> {
+    let lang = session::lang(req, Some(&v)).to_string();
+    let rows = dashboard::portfolio_csv(state.clone(), v.actor.clone(), lang, q).await?;
+    Ok(csv_download("portfolio.csv", poem::Body::from_bytes_stream(rows)))
 }
 
 #[handler]

@@ -60,6 +60,7 @@ fn table() -> Table {
         .get("/review", assessment::review_queue)
         .post("/review/accept", assessment::accept_opened)
         .get("/portfolio", dashboard::portfolio)
+        .get("/portfolio/export.csv", dashboard::portfolio_csv)
         .get("/organisations/:id/dashboard", dashboard::director)
         .get("/organisations/:id/report", dashboard::report)
         .get("/organisations/:id/export.csv", dashboard::export_csv)

@@ -433,3 +433,58 @@ async fn an_advisors_kept_sums_and_the_unassigned_list_follow_every_change_of_as
     assert_eq!(o["unassigned_total"], 2, "{o}");
     assert_progress_kept(&app).await;
 }
+
+/// The organisation ids of an exported CSV, after checking its header line.
+fn exported_ids(text: &str) -> Vec<i64> {
+    let text = text.strip_prefix('\u{feff}').expect("a byte order mark for spreadsheets");
+    let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("organisation_id,organisation,percent,bespreken_percent,"), "{header}");
+    lines.map(|l| l.split(',').next().unwrap().parse().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn the_whole_portfolio_exports_as_csv_in_the_order_and_with_the_filters_of_the_page() {
+    let app = quiet_app().await;
+    let s = app.organisation_with_people("Buiten BV", "ex").await;
+    // More than one part of the stream (200 organisations each).
+    carer_friendly::demo::load_many(&app.state, 230).await.unwrap();
+    let b = app.browser();
+    b.login("portefeuille@demo.example", carer_friendly::demo::DEMO_PASSWORD).await;
+    let api = b.api_token("export").await;
+    let mut listed: Vec<i64> = vec![];
+    let mut url = "/portfolio?sort=progress&desc=true&limit=200".to_string();
+    loop {
+        let page = api.get_json(&url).await;
+        listed.extend(page["data"].as_array().unwrap().iter().map(|r| r["organisation_id"].as_i64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/portfolio?sort=progress&desc=true&limit=200&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(listed.len(), 230);
+
+    let r = b.get("/portfolio/export.csv?sort=progress&desc=true").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(exported_ids(&r.text().await.unwrap()), listed, "the page's order, every organisation once");
+
+    let r = api.get("/portfolio/export.csv?sort=progress&desc=true").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(exported_ids(&r.text().await.unwrap()), listed);
+    let waiting = api.get_json("/portfolio?waiting=true&limit=1").await["total"].as_u64().unwrap();
+    assert!(waiting > 0 && waiting < 230, "{waiting}");
+    let r = api.get("/portfolio/export.csv?waiting=true").await;
+    assert_eq!(exported_ids(&r.text().await.unwrap()).len() as u64, waiting);
+    // The page links to the export with its sort and filters.
+    let page = b.get_html("/portfolio?sort=waiting&waiting=true").await;
+    assert!(page.contains("/portfolio/export.csv?sort=waiting&amp;waiting=true"), "{page}");
+
+    // Only advisors and operators have a portfolio; a bad sort falls back to the name.
+    assert_eq!(s.hr_api.get("/portfolio/export.csv").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.login_as("hr-ex@example.org").await.get("/portfolio/export.csv").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
