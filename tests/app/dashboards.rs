@@ -488,3 +488,59 @@ async fn the_whole_portfolio_exports_as_csv_in_the_order_and_with_the_filters_of
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn advisors_sums_stay_exact_when_work_and_reassignments_happen_at_once() {
+    let app = TestApp::spawn().await;
+    let one = app.organisation_with_people("Een BV", "c1").await;
+    let two = app.organisation_with_people("Twee BV", "c2").await;
+    let op = app.login_as("operator@example.org").await.api_token("op").await;
+    let x = one.advisor.get_json("/me").await["id"].as_i64().unwrap();
+    let y = two.advisor.get_json("/me").await["id"].as_i64().unwrap();
+    let items_one = one.hr_api.item_ids(one.org_id, "bespreken").await;
+    let items_two = two.hr_api.item_ids(two.org_id, "bespreken").await;
+    for (s, items) in [(&one, &items_one), (&two, &items_two)] {
+        join_all(items.iter().map(|&i| s.hr_api.add_note(i, "Notulen", "MT"))).await;
+    }
+    // Submissions in both organisations while both move between the advisors: on PostgreSQL these
+    // are concurrent transactions taking organisation and advisor locks.
+    let moves = [
+        (one.org_id, vec![x, y]),
+        (two.org_id, vec![x]),
+        (one.org_id, vec![y]),
+        (two.org_id, vec![x, y]),
+        (one.org_id, vec![x]),
+    ];
+    let submit = items_one.iter().map(|&i| (&one, i)).chain(items_two.iter().map(|&i| (&two, i)));
+    let work = join_all(submit.map(|(s, i)| async move { s.hr_api.transition(i, "submit", None).await.status() }));
+    let reassign = async {
+        let mut statuses = vec![];
+        for (org, advisors) in &moves {
+            let r = op.put(&format!("/organisations/{org}/advisors"), json!({ "advisor_ids": advisors })).await;
+            statuses.push(r.status());
+        }
+        statuses
+    };
+    let (worked, moved) = tokio::join!(work, reassign);
+    assert!(worked.iter().all(|s| *s == StatusCode::OK), "{worked:?}");
+    assert!(moved.iter().all(|s| *s == StatusCode::OK), "{moved:?}");
+    assert_progress_kept(&app).await;
+    // Decisions by whoever looks after the organisation now, while it moves again.
+    let (ax, ay) = (&one.advisor, &two.advisor);
+    let decide = items_two.iter().map(|&i| async move {
+        let by_x = ax.transition(i, "accept", None).await.status();
+        if by_x == StatusCode::OK { by_x } else { ay.transition(i, "accept", None).await.status() }
+    });
+    let reassign = async {
+        for advisors in [vec![y], vec![x, y], vec![x]] {
+            let r =
+                op.put(&format!("/organisations/{}/advisors", two.org_id), json!({ "advisor_ids": advisors })).await;
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    };
+    let (decided, ()) = tokio::join!(join_all(decide), reassign);
+    assert!(decided.iter().all(|s| [StatusCode::OK, StatusCode::NOT_FOUND].contains(s)), "{decided:?}");
+    assert_progress_kept(&app).await;
+    let queue = one.advisor.get_json("/review-queue").await["total"].as_u64().unwrap();
+    assert_eq!(queue as usize, items_one.len() + decided.iter().filter(|s| **s != StatusCode::OK).count());
+}
