@@ -24,8 +24,9 @@ pub fn organisations<C: ColumnTrait>(actor: &Actor, organisation_id: C) -> Condi
     }
 }
 
-/// The organisations assigned to this advisor, as a condition on `organisation_id`.
-pub fn assigned_to<C: ColumnTrait>(advisor_id: i64, organisation_id: C) -> Condition {
+/// The organisations assigned to this advisor (an id, or a column of an outer query), as a
+/// condition on `organisation_id`.
+pub fn assigned_to<C: ColumnTrait>(advisor_id: impl Into<Expr>, organisation_id: C) -> Condition {
     use advisor_assignment::Column as A;
     Condition::all().add(Expr::exists(
         Query::select()

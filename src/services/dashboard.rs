@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SubQueryStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     RelationTrait,
@@ -498,39 +498,45 @@ pub async fn operator(state: &AppState, actor: &Actor) -> AppResult<OperatorOver
         .order_by_asc(user::Column::Name)
         .all(&state.db)
         .await?;
-    // Per advisor: organisations and items waiting (kept), and since when the oldest waits: the
-    // first of their organisations along the figures' index by waiting time.
-    let kept: HashMap<i64, advisor_figures::Model> = advisor_figures::Entity::find()
-        .filter(advisor_figures::Column::AdvisorId.is_in(advisors.iter().map(|a| a.id).collect::<Vec<_>>()))
+    // Per advisor, in one query: organisations and items waiting (kept), and since when the
+    // oldest waits: the first of their organisations along the figures' index by waiting time
+    // (looked for only when something waits).
+    use advisor_figures::Column as A;
+    let oldest = Query::select()
+        .column((organisation_figures::Entity, F::WaitingSince))
+        .from(organisation_figures::Entity)
+        .and_where(Expr::col((organisation_figures::Entity, F::WaitingSince)).lt(progress::nothing_waiting()))
+        .cond_where(crate::db::scope::assigned_to(
+            Expr::col((advisor_figures::Entity, A::AdvisorId)),
+            F::OrganisationId,
+        ))
+        .order_by((organisation_figures::Entity, F::WaitingSince), sea_orm::Order::Asc)
+        .limit(1)
+        .to_owned();
+    let oldest = Expr::case(Expr::col((advisor_figures::Entity, A::Waiting)).gt(0), SubQueryStatement::from(oldest));
+    let kept: HashMap<i64, (i32, i32, Option<DateTime<Utc>>)> = advisor_figures::Entity::find()
+        .select_only()
+        .columns([A::AdvisorId, A::Organisations, A::Waiting])
+        .column_as(Expr::expr(oldest), "oldest")
+        .filter(A::AdvisorId.is_in(advisors.iter().map(|a| a.id).collect::<Vec<_>>()))
+        .into_tuple::<(i64, i32, i32, Option<DateTime<Utc>>)>()
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|f| (f.advisor_id, f))
+        .map(|(id, orgs, waiting, since)| (id, (orgs, waiting, since)))
         .collect();
-    let mut loads = Vec::with_capacity(advisors.len());
-    for a in &advisors {
-        let k = kept.get(&a.id);
-        let waiting = k.map_or(0, |k| usize::try_from(k.waiting).unwrap_or(0));
-        let since = if waiting == 0 {
-            None
-        } else {
-            organisation_figures::Entity::find()
-                .select_only()
-                .column(F::WaitingSince)
-                .filter(F::WaitingSince.lt(progress::nothing_waiting()))
-                .filter(crate::db::scope::assigned_to(a.id, F::OrganisationId))
-                .order_by_asc(F::WaitingSince)
-                .into_tuple::<DateTime<Utc>>()
-                .one(&state.db)
-                .await?
-        };
-        loads.push(AdvisorLoad {
-            advisor: UserRef::from(a),
-            organisations: k.map_or(0, |k| usize::try_from(k.organisations).unwrap_or(0)),
-            waiting,
-            oldest_waiting_days: since.map(|t| (now - t).num_days()),
-        });
-    }
+    let loads = advisors
+        .iter()
+        .map(|a| {
+            let (orgs, waiting, since) = kept.get(&a.id).copied().unwrap_or((0, 0, None));
+            AdvisorLoad {
+                advisor: UserRef::from(a),
+                organisations: usize::try_from(orgs).unwrap_or(0),
+                waiting: usize::try_from(waiting).unwrap_or(0),
+                oldest_waiting_days: since.map(|t| (now - t).num_days()),
+            }
+        })
+        .collect();
     // Unassigned: the figures with no advisor, along their index by (advisors, name).
     let unassigned = organisation::Entity::find()
         .join(JoinType::InnerJoin, organisation_figures::Relation::Organisation.def().rev())

@@ -253,6 +253,9 @@ pub async fn set_advisors(state: &AppState, actor: &Actor, org: i64, advisor_ids
         .into_iter()
         .map(|a| a.advisor_id)
         .collect();
+    // Those leaving and those arriving are counted in two steps: their locks first, in order.
+    let involved: Vec<i64> = current.iter().chain(advisor_ids).copied().collect();
+    super::progress::lock_for_reassignment(&txn, &[org], &involved).await?;
     let gone: Vec<i64> = current.iter().copied().filter(|id| !advisor_ids.contains(id)).collect();
     advisor_assignment::Entity::delete_many()
         .filter(advisor_assignment::Column::OrganisationId.eq(org))

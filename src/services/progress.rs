@@ -320,6 +320,15 @@ async fn add_to_advisors(db: &impl ConnectionTrait, which: impl Into<Condition>,
         .rows_affected)
 }
 
+/// The locks `reassigned` takes, taken up front and in order, for a transaction that calls it
+/// more than once: each call keeps the order, but a second call could take a lower advisor's lock
+/// after a higher one's from the first.
+pub async fn lock_for_reassignment(db: &impl ConnectionTrait, orgs: &[i64], advisors: &[i64]) -> AppResult<()> {
+    lock_all(db, ORGANISATION_LOCK, orgs).await?;
+    lock_all(db, ADVISOR_LOCK, advisors).await?;
+    Ok(())
+}
+
 /// After advisors started (`true`) or stopped (`false`) looking after organisations, inside the
 /// caller's transaction, once the assignment rows have changed: each organisation's number of
 /// advisors, and each advisor's sums by that organisation's figures.
@@ -547,7 +556,7 @@ pub async fn drift(db: &impl ConnectionTrait, lists: &Checklists) -> AppResult<V
             .all(db)
             .await?;
         for &a in chunk {
-            let zero = advisor_figures::Model { advisor_id: a, organisations: 0, waiting: 0, organisations_waiting: 0 };
+            let zero = advisor_figures::Model::nothing(a);
             let w = want.iter().find(|w| w.advisor_id == a).unwrap_or(&zero);
             let h = have.iter().find(|h| h.advisor_id == a).unwrap_or(&zero);
             if w != h {
@@ -560,12 +569,10 @@ pub async fn drift(db: &impl ConnectionTrait, lists: &Checklists) -> AppResult<V
 
 /// An advisor's kept sums (zeros when nothing is assigned).
 pub async fn advisor(db: &impl ConnectionTrait, advisor_id: i64) -> AppResult<advisor_figures::Model> {
-    Ok(advisor_figures::Entity::find_by_id(advisor_id).one(db).await?.unwrap_or(advisor_figures::Model {
-        advisor_id,
-        organisations: 0,
-        waiting: 0,
-        organisations_waiting: 0,
-    }))
+    Ok(advisor_figures::Entity::find_by_id(advisor_id)
+        .one(db)
+        .await?
+        .unwrap_or_else(|| advisor_figures::Model::nothing(advisor_id)))
 }
 
 /// Items waiting for review in the actor's organisations: an advisor's kept sum, otherwise the

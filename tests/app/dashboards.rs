@@ -395,6 +395,10 @@ async fn an_advisors_kept_sums_and_the_unassigned_list_follow_every_change_of_as
         let mine = mine.unwrap_or_else(|| panic!("advisor missing: {o}"));
         let unassigned: Vec<String> =
             o["unassigned"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_string()).collect();
+        // Since when the oldest waits: shown exactly when something waits (submitted today).
+        let oldest = &mine["oldest_waiting_days"];
+        assert_eq!(oldest.is_null(), mine["waiting"] == 0, "{mine}");
+        assert!(oldest.is_null() || *oldest == 0, "{mine}");
         (
             mine["organisations"].as_u64().unwrap(),
             mine["waiting"].as_u64().unwrap(),
@@ -481,7 +485,20 @@ async fn the_whole_portfolio_exports_as_csv_in_the_order_and_with_the_filters_of
     let page = b.get_html("/portfolio?sort=waiting&waiting=true").await;
     assert!(page.contains("/portfolio/export.csv?sort=waiting&amp;waiting=true"), "{page}");
 
-    // Only advisors and operators have a portfolio; a bad sort falls back to the name.
+    // A sort it does not know falls back to the name; a filter that is not true or false is refused.
+    let by_name = exported_ids(&b.get("/portfolio/export.csv").await.text().await.unwrap());
+    assert_eq!(by_name.len(), 230);
+    assert_eq!(exported_ids(&b.get("/portfolio/export.csv?sort=bogus").await.text().await.unwrap()), by_name);
+    let r = b.get("/portfolio/export.csv?waiting=maybe").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().await.unwrap().contains("<title>400 · Mantelzorgvriendelijk</title>"),
+        "an error page, not a file"
+    );
+    let r = api.get("/portfolio/export.csv?waiting=maybe").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["errors"][0]["field"], "waiting");
+    // Only advisors and operators have a portfolio.
     assert_eq!(s.hr_api.get("/portfolio/export.csv").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.login_as("hr-ex@example.org").await.get("/portfolio/export.csv").await.status(),

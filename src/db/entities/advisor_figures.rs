@@ -16,6 +16,13 @@ pub struct Model {
     pub organisations_waiting: i32,
 }
 
+impl Model {
+    /// The sums of an advisor with nothing assigned (who has no row).
+    pub fn nothing(advisor_id: i64) -> Model {
+        Model { advisor_id, organisations: 0, waiting: 0, organisations_waiting: 0 }
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
