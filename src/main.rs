@@ -37,7 +37,7 @@ enum Command {
     /// Periods already done are not done again.
     RunJob {
         /// day-of-carers, appraisal-cycle, manager-briefing, handbook-check, evidence-lapsing,
-        /// recognition-expiry, advisor-digest, custom-moments, passport-reviews or all
+        /// recognition-expiry, advisor-digest, custom-moments, passport-reviews, pulse or all
         name: String,
     },
     /// Writes a consistent copy of the database to PATH while the service runs (SQLite), or

@@ -44,6 +44,10 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
     })?;
     let checklist_files = Files::checklists(config.checklists_dir.as_deref()).map_err(anyhow::Error::msg)?;
     let checklists = Checklists::from_files(&checklist_files).map_err(|e| anyhow::anyhow!("checklist {e}"))?;
+    let pulse = crate::domain::pulse::Questionnaire::parse(
+        checklist_files.get(crate::domain::checklist::PULSE_FILE).unwrap_or_default(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", checklist_files.describe(crate::domain::checklist::PULSE_FILE)))?;
     let templates = Arc::new(Files::templates(config.templates_dir.as_deref()).map_err(anyhow::Error::msg)?);
     let translations = Arc::new(Translations::from_files(&templates).map_err(anyhow::Error::msg)?);
     let env = crate::web::templates::environment(templates.clone(), translations.clone());
@@ -64,6 +68,7 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
         db,
         config: Arc::new(config),
         checklists: Arc::new(checklists),
+        pulse: Arc::new(pulse),
         templates: Arc::new(env),
         translations,
         secret: Arc::new(secret),

@@ -16,6 +16,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub checklists: Arc<Checklists>,
+    /// The employee pulse's questionnaire (`checklists/pulse.toml`).
+    pub pulse: Arc<crate::domain::pulse::Questionnaire>,
     pub templates: Arc<minijinja::Environment<'static>>,
     pub translations: Arc<Translations>,
     /// Key for signing CSRF tokens; the same on every instance (configured or kept in the database).

@@ -16,6 +16,7 @@ mod m20261202_000100_progress;
 mod m20261202_000200_portfolio_order;
 mod m20261202_000300_outbox_queue;
 mod m20261204_000100_advisor_figures;
+mod m20261205_000100_pulse;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000200_portfolio_order::Migration),
             Box::new(m20261202_000300_outbox_queue::Migration),
             Box::new(m20261204_000100_advisor_figures::Migration),
+            Box::new(m20261205_000100_pulse::Migration),
         ]
     }
 }

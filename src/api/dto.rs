@@ -209,7 +209,8 @@ impl From<a::Worksheet> for Worksheet {
 #[oai(rename_all = "snake_case")]
 pub struct Evidence {
     pub id: i64,
-    /// note, link or file.
+    /// note, link, file, or pulse (made by the service from a closed pulse round: a summary in
+    /// `note`, the round's page in `url`, the frozen result as a PDF to download).
     pub kind: String,
     pub title: String,
     pub note: Option<String>,
@@ -234,7 +235,8 @@ pub struct Evidence {
 impl From<a::EvidenceView> for Evidence {
     fn from(e: a::EvidenceView) -> Self {
         Evidence {
-            download_url: (e.kind == "file").then(|| format!("/api/v1/evidence/{}/download", e.id)),
+            download_url: matches!(e.kind.as_str(), "file" | "pulse")
+                .then(|| format!("/api/v1/evidence/{}/download", e.id)),
             id: e.id,
             kind: e.kind,
             title: e.title,

@@ -7,6 +7,7 @@ mod dto;
 mod handlers;
 mod page;
 mod passport;
+mod pulse;
 mod recognition;
 mod text;
 
@@ -18,11 +19,12 @@ use serde_json::json;
 use crate::error::AppError;
 
 /// Each part of the service brings its own `OpenApi` struct; they are served as one API.
-type Apis = (handlers::Api, recognition::RecognitionApi, attention::AttentionApi, passport::PassportApi);
+type Apis =
+    (handlers::Api, recognition::RecognitionApi, attention::AttentionApi, passport::PassportApi, pulse::PulseApi);
 
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (handlers::Api, recognition::RecognitionApi, attention::AttentionApi, passport::PassportApi),
+        (handlers::Api, recognition::RecognitionApi, attention::AttentionApi, passport::PassportApi, pulse::PulseApi),
         "carer-friendly",
         env!("CARGO_PKG_VERSION"),
     )

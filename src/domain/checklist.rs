@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// The four pillars, in their order. Their keys are proper names and never change.
 pub const PILLARS: [&str; 4] = ["bespreken", "beschrijven", "bekwamen", "borgen"];
 pub const GOING_AHEAD: &str = "going-ahead";
+/// The employee pulse's questions live beside the checklists (`domain::pulse`), not among them.
+pub const PULSE_FILE: &str = "pulse.toml";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -113,7 +115,7 @@ impl Checklists {
     pub fn from_files(files: &crate::resources::Files) -> Result<Checklists, ChecklistError> {
         let sources: Vec<(String, String)> = files
             .iter()
-            .filter(|(name, _)| name.ends_with(".toml") && !name.contains('/'))
+            .filter(|(name, _)| name.ends_with(".toml") && !name.contains('/') && *name != PULSE_FILE)
             .map(|(name, text)| (files.describe(name), text.to_string()))
             .collect();
         if sources.is_empty() {

@@ -9,6 +9,7 @@ pub mod page;
 pub mod passport;
 pub mod policy;
 pub mod progress;
+pub mod pulse;
 pub mod recognition;
 pub mod revision;
 pub mod role;

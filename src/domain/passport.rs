@@ -44,8 +44,13 @@ pub fn suppress(count: u64) -> Count {
 /// exact, the smallest exact departments join it, so the pool cannot be worked out by subtracting
 /// the shown figures from a total.
 pub fn by_department(counts: Vec<(String, u64)>) -> Vec<(Option<String>, Count)> {
+    by_department_with_pool(counts, 0)
+}
+
+/// The same, with `unassigned` people already in the pool (those without a department).
+pub fn by_department_with_pool(counts: Vec<(String, u64)>, unassigned: u64) -> Vec<(Option<String>, Count)> {
     let mut exact: Vec<(String, u64)> = vec![];
-    let mut other = 0;
+    let mut other = unassigned;
     for (dept, n) in counts {
         if n == 0 {
             continue;

@@ -39,6 +39,10 @@ pub enum Permission {
     DecideRecognition,
     /// Set the organisation's attention moments, appraisal month and calendar feed.
     ManageAttention,
+    /// See the employee pulse's rounds and their (suppressed) figures.
+    ViewPulse,
+    /// Open and close pulse rounds, read their free-text answers.
+    ManagePulse,
 }
 
 /// Installation-wide rights, not tied to one organisation.
@@ -80,7 +84,7 @@ impl Actor {
         let allowed = match (self.role, permission) {
             (R::HrLead, P::ReviewItems | P::DecideRecognition) => false,
             (R::HrLead, _) => true,
-            (R::Director, P::ViewAssessment | P::ViewEvidence | P::ViewMembers) => true,
+            (R::Director, P::ViewAssessment | P::ViewEvidence | P::ViewMembers | P::ViewPulse) => true,
             (
                 R::Advisor,
                 P::ViewAssessment
@@ -88,7 +92,8 @@ impl Actor {
                 | P::ReviewItems
                 | P::Comment
                 | P::ViewMembers
-                | P::DecideRecognition,
+                | P::DecideRecognition
+                | P::ViewPulse,
             ) => true,
             (R::Operator, P::ViewAssessment | P::InviteMembers | P::ManageMembers | P::ViewMembers) => true,
             _ => false,
@@ -211,6 +216,7 @@ pub enum Destination {
     Dashboard(i64),
     Attention(i64),
     Members(i64),
+    Pulse(i64),
     Passport,
     Inbox,
     Account,
@@ -229,6 +235,7 @@ impl Destination {
             D::Dashboard(org) => format!("/organisations/{org}/dashboard"),
             D::Attention(org) => format!("/organisations/{org}/attention"),
             D::Members(org) => format!("/organisations/{org}/members"),
+            D::Pulse(org) => format!("/organisations/{org}/pulse"),
             D::Passport => "/passport".into(),
             D::Inbox => "/inbox".into(),
             D::Account => "/account".into(),
@@ -260,6 +267,9 @@ impl Actor {
             }
             if self.may(Permission::ViewMembers, org).is_ok() {
                 out.push(D::Members(org));
+            }
+            if self.may(Permission::ViewPulse, org).is_ok() {
+                out.push(D::Pulse(org));
             }
         }
         if self.may_be_carer().is_ok() {

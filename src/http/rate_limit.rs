@@ -24,6 +24,9 @@ pub enum Bucket {
     Verify,
     /// The REST API: every request presents a token.
     Api,
+    /// Answers to the employee pulse: no login, and an open link anyone may hold. Generous, as a
+    /// whole office behind one address may answer in the same minutes.
+    Pulse,
 }
 
 /// Which bucket a request counts against, if any.
@@ -42,6 +45,7 @@ pub fn bucket(method: &Method, path: &str) -> Option<Bucket> {
         ) => Some(Bucket::Password),
         (&Method::POST, ["", "password-reset"]) => Some(Bucket::MailRequest),
         (&Method::GET, ["", "verify", _]) => Some(Bucket::Verify),
+        (&Method::POST, ["", "pulse", "answer" | "link", _]) => Some(Bucket::Pulse),
         (_, ["", "api", "v1", ..]) => Some(Bucket::Api),
         _ => None,
     }
@@ -53,6 +57,7 @@ pub struct RateLimits {
     mail_request: DefaultKeyedRateLimiter<IpAddr>,
     verify: DefaultKeyedRateLimiter<IpAddr>,
     api: DefaultKeyedRateLimiter<IpAddr>,
+    pulse: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn quota(per_minute: u32, burst: u32) -> Quota {
@@ -70,6 +75,7 @@ impl RateLimits {
             mail_request: RateLimiter::keyed(quota(1, 5)),
             verify: RateLimiter::keyed(quota(60, 30)),
             api: RateLimiter::keyed(quota(1200, 300)),
+            pulse: RateLimiter::keyed(quota(120, 120)),
         }
     }
 
@@ -83,6 +89,7 @@ impl RateLimits {
             Bucket::MailRequest => &self.mail_request,
             Bucket::Verify => &self.verify,
             Bucket::Api => &self.api,
+            Bucket::Pulse => &self.pulse,
         };
         // Forget clients that are back under their rate, so memory stays bounded.
         if limiter.len() > 10_000 {
@@ -117,6 +124,8 @@ mod tests {
         assert_eq!(bucket(&Method::POST, "/login"), Some(Bucket::Password));
         assert_eq!(bucket(&Method::POST, "/password-reset/abc"), Some(Bucket::Password));
         assert_eq!(bucket(&Method::POST, "/password-reset"), Some(Bucket::MailRequest));
+        assert_eq!(bucket(&Method::POST, "/pulse/link/3.abc"), Some(Bucket::Pulse));
+        assert_eq!(bucket(&Method::GET, "/pulse/link/3.abc"), None);
         assert_eq!(bucket(&Method::POST, "/api/v1/passports/import"), Some(Bucket::Password));
         assert_eq!(bucket(&Method::POST, "/passport/import"), Some(Bucket::Password));
         assert_eq!(bucket(&Method::GET, "/verify/ABC"), Some(Bucket::Verify));

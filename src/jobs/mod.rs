@@ -35,13 +35,16 @@ pub enum Job {
     CustomMoments,
     /// Working Carers Passports whose review date nears: carer and manager (each review once).
     PassportReviews,
+    /// The employee pulse: rounds past their closing date close (their result becomes evidence),
+    /// and six weeks before the Dag van de Mantelzorg HR is asked to open this year's round.
+    Pulse,
     /// Daily: removes expired sessions and links, sent mail, old job runs and read-log entries
     /// past their retention (see the RETENTION_* settings).
     Housekeeping,
 }
 
 impl Job {
-    pub const ALL: [Job; 10] = [
+    pub const ALL: [Job; 11] = [
         Job::DayOfCarers,
         Job::AppraisalCycle,
         Job::ManagerBriefing,
@@ -51,6 +54,7 @@ impl Job {
         Job::AdvisorDigest,
         Job::CustomMoments,
         Job::PassportReviews,
+        Job::Pulse,
         Job::Housekeeping,
     ];
 
@@ -65,6 +69,7 @@ impl Job {
             Job::AdvisorDigest => "advisor-digest",
             Job::CustomMoments => "custom-moments",
             Job::PassportReviews => "passport-reviews",
+            Job::Pulse => "pulse",
             Job::Housekeeping => "housekeeping",
         }
     }
@@ -111,6 +116,7 @@ async fn run_job(state: &AppState, job: Job) -> AppResult<Report> {
         }
         Job::AdvisorDigest => work::advisor_digest(state, &mut report).await?,
         Job::CustomMoments => work::custom_moments(state, &mut report).await?,
+        Job::Pulse => work::pulse(state, &mut report).await?,
         Job::Housekeeping => work::housekeeping(state, &mut report).await?,
         // Claims each (passport, review date) in its own table.
         Job::PassportReviews => {

@@ -573,6 +573,77 @@ pub async fn custom_moments(state: &AppState, report: &mut Report) -> AppResult<
     Ok(())
 }
 
+/// Weeks before the Dag van de Mantelzorg when HR is asked to open this year's pulse.
+const PULSE_WEEKS_AHEAD: i64 = 6;
+
+pub async fn pulse(state: &AppState, report: &mut Report) -> AppResult<()> {
+    // Rounds past their closing date close; HR hears of it. Closing twice is refused under the
+    // round's lock, so two instances cannot both close (or both notify).
+    for (r, o) in crate::services::pulse::due_to_close(state).await? {
+        let hr = members(&state.db, o.id, &[Role::HrLead]).await?;
+        let lang = hr.first().map(|u| crate::web::i18n::normalise(Some(&u.locale))).unwrap_or("nl");
+        match crate::services::pulse::close(state, None, r.id, lang).await {
+            Ok(closed) => {
+                let frozen: Option<crate::services::pulse::Frozen> =
+                    closed.result.as_deref().and_then(|s| serde_json::from_str(s).ok());
+                let answers = frozen.as_ref().map_or(0, |f| f.figures.respondents);
+                let evidence = frozen.as_ref().is_some_and(|f| !f.evidence.is_empty());
+                let txn = write_txn(&state.db).await?;
+                let params =
+                    minijinja::context! { organisation => o.name.clone(), answers => answers, evidence => evidence };
+                let reminder = Reminder {
+                    kind: Kind::PulseClosed,
+                    organisation_id: Some(o.id),
+                    params,
+                    link: Some(format!("{}/pulse/rounds/{}", state.public_url(), r.id)),
+                    key: format!("pulse-closed:{}", r.id),
+                };
+                report.notices += notify_all(&txn, state, &hr, reminder).await?;
+                txn.commit().await?;
+                report.done += 1;
+            }
+            Err(crate::error::AppError::Conflict(_)) => {}
+            Err(e) => {
+                tracing::warn!(round = r.id, error = %e, "closing a pulse round failed");
+                report.failed += 1;
+            }
+        }
+    }
+    let job = Job::Pulse;
+    let mut claims = claims::Claims::new(job);
+    let now = state.now();
+    for o in organisations(state).await? {
+        let tz = zone(&o.timezone);
+        let year = local_date(tz, now).year();
+        let day = schedule::day_of_carers(year);
+        let ask = day - Duration::weeks(PULSE_WEEKS_AHEAD);
+        let at = local_at(tz, ask, REMINDER_HOUR, 0);
+        if at > now || at < o.created_at || now.date_naive() > day {
+            continue;
+        }
+        // A round opened within the last ten months is this year's.
+        let last = crate::services::pulse::last_opened(&state.db, o.id).await?;
+        if last.is_some_and(|l| l > now - Duration::days(300)) {
+            continue;
+        }
+        let period = format!("{year}-suggest");
+        let scope = org_scope(&o);
+        once!(state, report, claims, period, scope, |txn| {
+            let hr = members(&txn, o.id, &[Role::HrLead]).await?;
+            let params = minijinja::context! { organisation => o.name.clone(), date => day.to_string() };
+            let reminder = Reminder {
+                kind: Kind::PulseSuggested,
+                organisation_id: Some(o.id),
+                params,
+                link: Some(format!("{}/organisations/{}/pulse", state.public_url(), o.id)),
+                key: format!("pulse-suggest:{}:{year}", o.id),
+            };
+            notify_all(&txn, state, &hr, reminder).await
+        });
+    }
+    Ok(())
+}
+
 /// Daily (Europe/Amsterdam): what has served its purpose is removed, in one transaction with the
 /// claim. The outcome is the number of rows removed.
 pub async fn housekeeping(state: &AppState, report: &mut Report) -> AppResult<()> {

@@ -19,6 +19,8 @@ pub mod passport_crypto;
 pub mod passport_pdf;
 pub mod pdf;
 pub mod progress;
+pub mod pulse;
+pub mod pulse_pdf;
 pub mod recognition;
 pub mod review_mail;
 pub mod throttle;

@@ -33,10 +33,14 @@ pub enum Kind {
     PassportHandover,
     /// The advisor decided on an item (accepted, not applicable, changes requested).
     ItemDecision,
+    /// Ahead of the Dag van de Mantelzorg: time for this year's employee pulse.
+    PulseSuggested,
+    /// A pulse round reached its closing date and closed.
+    PulseClosed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::DayOfCarers,
         Kind::AppraisalCycle,
         Kind::ManagerBriefing,
@@ -48,6 +52,8 @@ impl Kind {
         Kind::CustomMoment,
         Kind::PassportHandover,
         Kind::ItemDecision,
+        Kind::PulseSuggested,
+        Kind::PulseClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +69,8 @@ impl Kind {
             Kind::CustomMoment => "custom_moment",
             Kind::PassportHandover => "passport_handover",
             Kind::ItemDecision => "item_decision",
+            Kind::PulseSuggested => "pulse_suggested",
+            Kind::PulseClosed => "pulse_closed",
         }
     }
 
@@ -93,6 +101,8 @@ impl Kind {
                 K::ItemDue,
                 K::RecognitionExpiry,
                 K::CustomMoment,
+                K::PulseSuggested,
+                K::PulseClosed,
             ],
             Role::Manager => vec![K::AppraisalCycle, K::ManagerBriefing, K::EvidenceLapsing, K::CustomMoment],
             Role::Advisor => vec![K::AdvisorDigest, K::RecognitionExpiry],

@@ -1,52 +1,14 @@
 //! The passport as a plain A4 PDF (in the font of `pdf`, lines wrapped to the page's width, as
 //! many pages as needed), in the reader's language.
 use super::passport::PassportView;
-use super::pdf::{Document, Weight};
+use super::pdf::{Weight, Writer};
 use crate::error::AppResult;
 use crate::state::AppState;
-
-const PAGE: (f32, f32) = (210.0, 297.0);
-const TOP: f32 = 280.0;
-const BOTTOM: f32 = 20.0;
-const LEFT: f32 = 20.0;
-/// The width of a line: the page less a margin of `LEFT` on either side.
-const WIDTH: f32 = PAGE.0 - 2.0 * LEFT;
-
-struct Writer {
-    doc: Document,
-    y: f32,
-}
-
-impl Writer {
-    /// `text` wrapped to the page's width, a new page whenever the current one is full.
-    fn lines(&mut self, text: &str, size: f32, weight: Weight) {
-        for line in self.doc.fonts().wrap(text, size, weight, WIDTH) {
-            if self.y < BOTTOM {
-                self.doc.new_page();
-                self.y = TOP;
-            }
-            self.doc.text(&line, size, weight, LEFT, self.y);
-            self.y -= size * 0.5 + 1.5;
-        }
-    }
-
-    fn paragraph(&mut self, text: &str) {
-        for raw in text.lines() {
-            self.lines(raw, 11.0, Weight::Regular);
-        }
-        self.y -= 2.0;
-    }
-
-    fn heading(&mut self, text: &str) {
-        self.y -= 3.0;
-        self.lines(text, 13.0, Weight::Bold);
-    }
-}
 
 pub fn render(state: &AppState, v: &PassportView, lang: &str) -> AppResult<Vec<u8>> {
     let t = |key: &str| state.translations.get(lang, key).to_string();
     let title = t("passport.title");
-    let mut w = Writer { doc: Document::new(&title, PAGE.0, PAGE.1)?, y: TOP };
+    let mut w = Writer::a4(&title)?;
     w.lines(&title, 18.0, Weight::Bold);
     w.y -= 4.0;
     w.paragraph(&format!("{}: {}", t("passport.carer"), v.carer.name));

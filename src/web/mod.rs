@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod notice;
 pub mod pager;
 pub mod passport;
+pub mod pulse;
 pub mod recognition;
 pub mod session;
 pub mod templates;
@@ -113,6 +114,14 @@ fn table() -> Table {
         .post("/operator/jobs/:name/run", attention::run_job)
         .post("/operator/mail/:id", attention::dead_mail)
         .get("/calendar/:token", attention::calendar_feed)
+        .get("/organisations/:id/pulse", pulse::overview)
+        .post("/organisations/:id/pulse", pulse::open)
+        .get("/pulse/rounds/:id", pulse::show_round)
+        .post("/pulse/rounds/:id/close", pulse::close)
+        .get("/pulse/answer/:token", pulse::answer_page)
+        .post("/pulse/answer/:token", pulse::answer)
+        .get("/pulse/link/:token", pulse::link_page)
+        .post("/pulse/link/:token", pulse::link_answer)
 }
 
 /// The paths and methods of every page route, as the router has them.
@@ -331,6 +340,7 @@ fn label(d: Destination) -> &'static str {
         Destination::Dashboard(_) => "nav.dashboard",
         Destination::Attention(_) => "nav.attention",
         Destination::Members(_) => "nav.members",
+        Destination::Pulse(_) => "nav.pulse",
         Destination::Passport => "nav.passport",
         Destination::Inbox => "nav.inbox",
         Destination::Account => "nav.account",

@@ -56,10 +56,12 @@ pub enum Done {
     MemberErased,
     AdvisorUnassigned,
     AdvisorMoved,
+    PulseOpened,
+    PulseClosed,
 }
 
 impl Done {
-    const ALL: [Done; 49] = [
+    const ALL: [Done; 51] = [
         Done::ItemStarted,
         Done::ItemSubmitted,
         Done::ItemWithdrawn,
@@ -109,6 +111,8 @@ impl Done {
         Done::MemberErased,
         Done::AdvisorUnassigned,
         Done::AdvisorMoved,
+        Done::PulseOpened,
+        Done::PulseClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -162,6 +166,8 @@ impl Done {
             Done::MemberErased => "erased",
             Done::AdvisorUnassigned => "advisor_unassigned",
             Done::AdvisorMoved => "advisor_moved",
+            Done::PulseOpened => "pulse_opened",
+            Done::PulseClosed => "pulse_closed",
         }
     }
 

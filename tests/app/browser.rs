@@ -492,3 +492,74 @@ async fn axe_finds_no_violation_on_the_main_page_of_each_role_nor_on_the_pages_i
     assert!(checked.get() > 3 * logins.len(), "only {} pages checked", checked.get());
     assert!(report.is_empty(), "axe-core found violations:\n{report}");
 }
+
+/// The employee pulse in Chromium: an employee opens the invitation from their e-mail, answers
+/// without logging in, and the HR lead reads the closed round's figures on its page.
+#[tokio::test]
+async fn an_employee_answers_the_pulse_in_a_browser_and_hr_reads_the_result() {
+    let Some(tools) = tools(false) else { return };
+    let _one = ONE_BROWSER.lock().await;
+    let app = TestApp::spawn().await;
+    let s = app.organisation_with_people("Puls in de browser", "pb").await;
+    let mut emails = vec![];
+    for i in 0..5 {
+        let email = format!("collega{i}@pb.example");
+        let r = s
+            .hr_api
+            .post(
+                &format!("/organisations/{}/invitations", s.org_id),
+                json!({ "email": email, "name": format!("Collega {i}"), "role": "employee" }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        app.accept_invitation(&email, &format!("Collega {i}")).await;
+        emails.push(email);
+    }
+    let page = format!("/organisations/{}/pulse", s.org_id);
+    let r = s.hr.submit(&page, &page, &[("closes_on", "2026-03-20"), ("invite", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let round = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_string();
+    app.flush_outbox().await;
+    let mut links = vec![];
+    for email in &emails {
+        let mail = app.smtp.wait_for(email, "/pulse/answer/").await;
+        links.push(mail.link_containing("/pulse/answer/").expect("the questionnaire's link"));
+    }
+    // Four answer over plain HTTP; the fifth in the browser.
+    for link in &links[..4] {
+        let path = format!("/pulse/answer/{}", link.split_once("/pulse/answer/").unwrap().1);
+        let r = app.browser().submit(&path, &path, &[("cares", "now"), ("knows-arrangements", "yes")]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let driver = Driver::start(&tools).await;
+    let c = driver.client();
+    c.goto(&links[4]).await.expect("the invitation link");
+    c.find(Locator::Css("input[name=cares][value=now]")).await.expect("first question").click().await.expect("click");
+    c.find(Locator::Css("input[name=knows-arrangements][value=yes]"))
+        .await
+        .expect("a choice")
+        .click()
+        .await
+        .expect("click");
+    c.find(Locator::Css("input[name=would-help][value=leave]")).await.expect("a box").click().await.expect("click");
+    c.find(Locator::Css("form.pulse-form button[type=submit]")).await.expect("send").click().await.expect("click");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !c.source().await.expect("the page").contains("anoniem bewaard") {
+        assert!(Instant::now() < deadline, "no thanks after sending the answers");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = s.hr.submit(&round, &format!("{round}/close"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let site = Url::parse(&app.address).expect("app address");
+    log_in(c, &site, "hr-pb@example.org").await;
+    c.goto(site.join(&round).expect("round address").as_str()).await.expect("the round's page");
+    // As rendered: table headings may be upper-cased by the stylesheet.
+    let text = c.find(Locator::Css("main")).await.expect("the page's main part").text().await.expect("its text");
+    let text = text.to_lowercase();
+    assert!(text.contains("iedereen (5)"), "{text}");
+    assert!(text.contains("weet je welke regelingen"), "{text}");
+    assert!(text.contains("5 (100%)"), "all five know the arrangements: {text}");
+    assert!(text.contains("minder dan 5"), "{text}");
+    driver.stop().await;
+}

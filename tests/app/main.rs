@@ -20,6 +20,7 @@ mod members;
 mod navigation;
 mod operations;
 mod passport;
+mod pulse;
 mod readme_session;
 mod recognition;
 mod review_flow;

@@ -210,6 +210,53 @@ fn subset_tag(glyphs: &[u16]) -> String {
     (0..6).map(|i| char::from(b'A' + ((hash >> (i * 8)) % 26) as u8)).collect()
 }
 
+const PAGE: (f32, f32) = (210.0, 297.0);
+const TOP: f32 = 280.0;
+const BOTTOM: f32 = 20.0;
+const LEFT: f32 = 20.0;
+/// The width of a line: the page less a margin of `LEFT` on either side.
+const WIDTH: f32 = PAGE.0 - 2.0 * LEFT;
+
+/// Text flowing down A4 pages: wrapped to the width, a new page whenever one is full.
+pub struct Writer {
+    pub doc: Document,
+    pub y: f32,
+}
+
+impl Writer {
+    pub fn a4(title: &str) -> AppResult<Writer> {
+        Ok(Writer { doc: Document::new(title, PAGE.0, PAGE.1)?, y: TOP })
+    }
+
+    pub fn save(self) -> AppResult<Vec<u8>> {
+        self.doc.save()
+    }
+
+    /// `text` wrapped to the page's width, a new page whenever the current one is full.
+    pub fn lines(&mut self, text: &str, size: f32, weight: Weight) {
+        for line in self.doc.fonts().wrap(text, size, weight, WIDTH) {
+            if self.y < BOTTOM {
+                self.doc.new_page();
+                self.y = TOP;
+            }
+            self.doc.text(&line, size, weight, LEFT, self.y);
+            self.y -= size * 0.5 + 1.5;
+        }
+    }
+
+    pub fn paragraph(&mut self, text: &str) {
+        for raw in text.lines() {
+            self.lines(raw, 11.0, Weight::Regular);
+        }
+        self.y -= 2.0;
+    }
+
+    pub fn heading(&mut self, text: &str) {
+        self.y -= 3.0;
+        self.lines(text, 13.0, Weight::Bold);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
