@@ -306,6 +306,7 @@ pub async fn load_showcase(state: &AppState) -> anyhow::Result<String> {
         out.push_str("Demo data loaded: three organisations (just started, half-way, all pillars complete).\n");
     }
     ensure_team(state).await?;
+    ensure_pulse(state).await?;
     out.push_str(&format!("\nLog in at {}/login with password \"{DEMO_PASSWORD}\":\n", state.public_url()));
     let team = TEAM.iter().map(|(email, name, role)| (*email, *name, *role));
     for (email, name, role) in accounts.iter().map(|(e, n, r, _)| (*e, *n, *r)).chain(team) {
@@ -377,6 +378,65 @@ async fn ensure_team(state: &AppState) -> anyhow::Result<()> {
         passports::confirm(state, &carer, id, 1).await?;
         passports::confirm(state, &manager, id, 1).await?;
     }
+    Ok(())
+}
+
+/// A closed employee pulse in the half-way organisation, answered through its open link by
+/// fourteen colleagues (through the pulse's own services, as people would), so its figures,
+/// trend and evidence can be shown. Only when the organisation has no round yet.
+async fn ensure_pulse(state: &AppState) -> anyhow::Result<()> {
+    use crate::services::pulse::{self, Access, NewRound};
+    let Some(hr) = user::Entity::find().filter(user::Column::Email.eq(TEAM_HR)).one(&state.db).await? else {
+        return Ok(());
+    };
+    let Some(org) = hr.organisation_id else { return Ok(()) };
+    let actor = Actor { user_id: hr.id, role: Role::HrLead, organisation_id: Some(org), assigned: Default::default() };
+    if !pulse::overview(state, &actor, org).await?.rounds.is_empty() {
+        return Ok(());
+    }
+    let today = state.now().date_naive();
+    let new = NewRound {
+        closes_on: Some(today + Duration::days(14)),
+        by_department: false,
+        free_text: true,
+        invite: false,
+        open_link: true,
+    };
+    let round = pulse::open(state, &actor, org, new).await?;
+    let link = round.open_link.unwrap_or_default();
+    let token = link.rsplit('/').next().unwrap_or_default().to_string();
+    let cares = ["now", "now", "past", "no", "now", "no", "now", "past", "no", "now", "no", "now", "no", "now"];
+    let helps = ["flexible-hours", "leave", "conversation", "information", "remote-work", "network"];
+    for (i, c) in cares.iter().enumerate() {
+        let mut fields: Vec<(String, String)> = vec![("cares".into(), c.to_string())];
+        let mut add = |k: &str, v: &str| fields.push((k.into(), v.into()));
+        add("knows-arrangements", ["yes", "partly", "no"][i % 3]);
+        add("supported", ["4", "3", "5", "2", "4", "3", "4"][i % 7]);
+        if *c == "now" {
+            add("hours", ["under-4", "4-8", "8-16"][i % 3]);
+            add("manager-knows", ["yes", "partly", "no"][i % 3]);
+            add("would-help", helps[i % helps.len()]);
+            add("would-help", helps[(i + 2) % helps.len()]);
+        } else {
+            add("would-help", "nothing");
+        }
+        if i % 4 == 0 {
+            add(
+                "comment",
+                [
+                    "Fijn dat hiernaar gevraagd wordt.",
+                    "Meer uitleg over zorgverlof graag.",
+                    "Mijn leidinggevende denkt goed mee.",
+                    "Een lotgenotengroep zou helpen.",
+                ][i / 4],
+            );
+        }
+        let access = Access::Link { token: &token, already: false };
+        if let Err(refusal) = pulse::answer(state, &access, &fields).await? {
+            anyhow::bail!("a demo answer was refused: {refusal:?}");
+        }
+    }
+    pulse::close(state, Some(&actor), round.round.id, "nl").await?;
     Ok(())
 }
 

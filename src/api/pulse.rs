@@ -82,7 +82,7 @@ pub struct PulseRound {
     pub open_link: Option<String>,
     /// The frozen figures: closed rounds only.
     pub figures: Option<PulseFigures>,
-    /// Evidence made from the result: (item id, evidence id).
+    /// Evidence made from the result.
     pub evidence: Vec<PulseEvidence>,
     /// Whether you can read the free-text answers (`/pulse/rounds/{id}/comments`).
     pub comments_readable: bool,
@@ -92,6 +92,10 @@ pub struct PulseRound {
 pub struct PulseEvidence {
     pub item_id: i64,
     pub evidence_id: i64,
+    /// The checklist's key (bespreken, going-ahead).
+    pub checklist: String,
+    /// The item's key within it.
+    pub item: String,
 }
 
 #[derive(Object)]
@@ -203,7 +207,15 @@ fn round(v: RoundView) -> PulseRound {
                 overall: f.figures.overall.map(group),
                 departments: f.figures.departments.into_iter().map(group).collect(),
             }),
-            f.evidence.into_iter().map(|(item_id, evidence_id)| PulseEvidence { item_id, evidence_id }).collect(),
+            f.evidence
+                .into_iter()
+                .map(|e| PulseEvidence {
+                    item_id: e.item_id,
+                    evidence_id: e.evidence_id,
+                    checklist: e.checklist,
+                    item: e.item,
+                })
+                .collect(),
         ),
         None => (None, vec![]),
     };

@@ -58,8 +58,26 @@ pub struct Frozen {
     pub answered_invited: u64,
     pub answered_link: u64,
     pub figures: Figures,
-    /// Evidence made from it, by item id.
-    pub evidence: Vec<(i64, i64)>,
+    /// Evidence made from it.
+    pub evidence: Vec<EvidenceRef>,
+}
+
+/// One piece of evidence a closed round made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    pub item_id: i64,
+    pub evidence_id: i64,
+    pub checklist: String,
+    pub item: String,
+}
+
+/// Where a round's result went, with the item's text, for the round's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceLink {
+    pub item_id: i64,
+    pub evidence_id: i64,
+    pub checklist: Option<crate::domain::checklist::Text>,
+    pub item: Option<crate::domain::checklist::Text>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,6 +102,8 @@ pub struct RoundView {
     pub may_manage: bool,
     /// Free-text answers can be read (closed, enough answers, the question was asked).
     pub comments_readable: bool,
+    /// The evidence the result became, with the items' texts.
+    pub evidence_on: Vec<EvidenceLink>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,7 +165,25 @@ fn view(state: &AppState, actor: &Actor, r: pulse_round::Model, today: NaiveDate
     let comments_readable = may_manage
         && r.free_text
         && frozen.as_ref().is_some_and(|f| f.figures.respondents >= rules::FREE_TEXT_MIN_ANSWERS);
+    let evidence_on = frozen
+        .as_ref()
+        .map(|f| {
+            f.evidence
+                .iter()
+                .map(|e| {
+                    let list = state.checklists.get(&e.checklist);
+                    EvidenceLink {
+                        item_id: e.item_id,
+                        evidence_id: e.evidence_id,
+                        checklist: list.map(|l| l.title.clone()),
+                        item: list.and_then(|l| l.item(&e.item)).map(|i| i.text.clone()),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     RoundView {
+        evidence_on,
         state: if r.closed_at.is_some() { RoundState::Closed } else { RoundState::Open },
         answers: suppress(answers),
         response_rate,
@@ -600,7 +638,7 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
             detail: Some(format!(
                 "answers={} evidence={}",
                 frozen.figures.respondents,
-                frozen.evidence.iter().map(|(_, e)| format!("evidence:{e}")).collect::<Vec<_>>().join(",")
+                frozen.evidence.iter().map(|e| format!("evidence:{}", e.evidence_id)).collect::<Vec<_>>().join(",")
             )),
         },
     )
@@ -618,7 +656,7 @@ async fn attach_evidence(
     frozen: &Frozen,
     author: i64,
     lang: &str,
-) -> AppResult<Vec<(i64, i64)>> {
+) -> AppResult<Vec<EvidenceRef>> {
     let now = state.now();
     let pdf = super::pulse_pdf::render(state, o, r, frozen, lang)?;
     let sha = crypto::sha256_hex(&pdf);
@@ -685,7 +723,12 @@ async fn attach_evidence(
             },
         )
         .await?;
-        out.push((row.id, created.id));
+        out.push(EvidenceRef {
+            item_id: row.id,
+            evidence_id: created.id,
+            checklist: checklist.into(),
+            item: key.into(),
+        });
     }
     Ok(out)
 }

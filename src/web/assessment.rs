@@ -23,7 +23,16 @@ use minijinja::value::Serde;
 pub async fn overview(req: &Request, state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     let lang = session::lang(req, Some(&v));
     let o = assessment::overview(&state, &v.actor, id, lang).await?;
-    render(&state, req, Some(&v), StatusCode::OK, "overview.html", minijinja::context! { o => Serde(o) })
+    // Links to pages the policy lets this viewer open (the pulse is not the operator's).
+    let pulse = v.actor.may(crate::domain::policy::Permission::ViewPulse, id).is_ok();
+    render(
+        &state,
+        req,
+        Some(&v),
+        StatusCode::OK,
+        "overview.html",
+        minijinja::context! { o => Serde(o), may_view_pulse => pulse },
+    )
 }
 
 #[handler]

@@ -183,6 +183,14 @@ async fn a_pulse_answered_by_invitation_stays_anonymous_shows_figures_from_five_
     // The frozen result is evidence on both items it serves, marked as made by the service.
     let evidence = round["evidence"].as_array().unwrap().clone();
     assert_eq!(evidence.len(), 2, "{round}");
+    assert_eq!(
+        (evidence[0]["checklist"].clone(), evidence[0]["item"].clone()),
+        (json!("bespreken"), json!("carer-survey"))
+    );
+    assert_eq!(
+        (evidence[1]["checklist"].clone(), evidence[1]["item"].clone()),
+        (json!("going-ahead"), json!("count-carers"))
+    );
     let survey = evidence[0]["item_id"].as_i64().unwrap();
     let item = s.hr_api.get_json(&format!("/items/{survey}")).await;
     assert_eq!(item["item"]["key"], "carer-survey", "{item}");
@@ -209,6 +217,8 @@ async fn a_pulse_answered_by_invitation_stays_anonymous_shows_figures_from_five_
     let overview = s.hr_api.get_json(&format!("/organisations/{}/pulse/rounds", s.org_id)).await;
     assert_eq!(overview["trend"].as_array().unwrap().len(), 1);
     assert_eq!(overview["trend"][0]["knows_arrangements"], 100);
+    let page = s.hr.get_html(&format!("/pulse/rounds/{second}")).await;
+    assert!(page.contains("Bespreken: Een peiling laat zien"), "the items it serves are named");
     let audit = raw(&app, "SELECT action FROM audit_log WHERE action LIKE 'pulse.%' ORDER BY id").await;
     let actions: Vec<String> = audit.iter().map(|r| r.try_get("", "action").unwrap()).collect();
     assert_eq!(actions, ["pulse.opened", "pulse.closed", "pulse.opened", "pulse.closed"]);
