@@ -1,4 +1,4 @@
-//! The employee pulse. A round belongs to an organisation; its invitation tokens prove a right to
+//! The employee pulse. A round belongs to an organisation and keeps the questions it asked; its invitation tokens prove a right to
 //! answer once and are deleted when used; answers and free-text comments live in tables of their
 //! own with no user, token, time of day or address, and with random ids, so neither a join nor
 //! the order of rows leads back to who answered or when. On SQLite the answers' id is declared
@@ -25,6 +25,7 @@ impl MigrationTrait for Migration {
                 .col(big_pk_auto("id"))
                 .col(big_integer("organisation_id"))
                 .col(string("question_version"))
+                .col(text("questions"))
                 .col(big_integer_null("opened_by"))
                 .col(timestamp_with_time_zone("opened_at"))
                 .col(date("closes_on"))

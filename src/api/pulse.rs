@@ -35,7 +35,6 @@ pub struct PulseQuestionFigures {
     pub question: String,
     /// single, scale, multiple.
     pub kind: String,
-    /// A single choice and a scale include the choice "no-answer" (those who skipped it).
     pub choices: Vec<PulseCell>,
     /// The scale's average over at least five answers.
     pub mean: Option<f64>,
@@ -52,7 +51,8 @@ pub struct PulseGroup {
 
 #[derive(Object)]
 pub struct PulseFigures {
-    pub respondents: u64,
+    /// Answers in all; null when fewer than five.
+    pub respondents: Option<u64>,
     /// Null while fewer than five answered.
     pub overall: Option<PulseGroup>,
     pub departments: Vec<PulseGroup>,
@@ -84,8 +84,20 @@ pub struct PulseRound {
     pub figures: Option<PulseFigures>,
     /// Evidence made from the result.
     pub evidence: Vec<PulseEvidence>,
+    /// Items the result was not attached to, being under review, accepted or not applicable
+    /// when the round closed (`POST /pulse/rounds/{id}/evidence` attaches it once reopened).
+    pub held_back: Vec<PulseHeldBack>,
     /// Whether you can read the free-text answers (`/pulse/rounds/{id}/comments`).
     pub comments_readable: bool,
+}
+
+#[derive(Object)]
+pub struct PulseHeldBack {
+    pub item_id: i64,
+    pub checklist: String,
+    pub item: String,
+    /// The item's status when the result was held back.
+    pub status: String,
 }
 
 #[derive(Object)]
@@ -200,10 +212,10 @@ fn group(g: rules::GroupFigures) -> PulseGroup {
 }
 
 fn round(v: RoundView) -> PulseRound {
-    let (figures, evidence) = match v.frozen {
+    let (figures, evidence, held_back) = match v.frozen {
         Some(f) => (
             Some(PulseFigures {
-                respondents: f.figures.respondents,
+                respondents: (f.figures.respondents >= 5).then_some(f.figures.respondents),
                 overall: f.figures.overall.map(group),
                 departments: f.figures.departments.into_iter().map(group).collect(),
             }),
@@ -216,8 +228,12 @@ fn round(v: RoundView) -> PulseRound {
                     item: e.item,
                 })
                 .collect(),
+            f.held_back
+                .into_iter()
+                .map(|h| PulseHeldBack { item_id: h.item_id, checklist: h.checklist, item: h.item, status: h.status })
+                .collect(),
         ),
-        None => (None, vec![]),
+        None => (None, vec![], vec![]),
     };
     PulseRound {
         id: v.round.id,
@@ -241,6 +257,7 @@ fn round(v: RoundView) -> PulseRound {
         open_link: v.open_link,
         figures,
         evidence,
+        held_back,
         comments_readable: v.comments_readable,
     }
 }
@@ -302,6 +319,15 @@ impl PulseApi {
     async fn close(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<Json<PulseRound>> {
         let u = crate::db::entities::user::Entity::find_by_id_active(&state.db, auth.0.user_id).await?;
         svc::close(&state, Some(&auth.0), id.0, crate::web::i18n::normalise(Some(&u.locale))).await?;
+        Ok(Json(round(svc::round(&state, &auth.0, id.0).await?)))
+    }
+
+    /// Attaches a closed round's result to the items it was held back from (they were under
+    /// review, accepted or not applicable when it closed) where they now take evidence (HR).
+    #[oai(path = "/pulse/rounds/:id/evidence", method = "post", tag = "Tag::Pulse")]
+    async fn attach(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<Json<PulseRound>> {
+        let u = crate::db::entities::user::Entity::find_by_id_active(&state.db, auth.0.user_id).await?;
+        svc::attach_held_back(&state, &auth.0, id.0, crate::web::i18n::normalise(Some(&u.locale))).await?;
         Ok(Json(round(svc::round(&state, &auth.0, id.0).await?)))
     }
 

@@ -155,7 +155,7 @@ impl Questionnaire {
     }
 }
 
-/// The pseudo-choice of those who skipped a question, so a question's cells add up to its group.
+/// A choice key no questionnaire may use (kept free for "did not answer").
 pub const NO_ANSWER: &str = "no-answer";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,15 +279,15 @@ pub fn figures(q: &Questionnaire, free_text: bool, responses: &[Response<'_>], b
     }
     let mut per_row: Vec<Vec<QuestionFigures>> = vec![vec![]; members.len()];
     for question in &questions {
-        let mut keys: Vec<&str> = question.choices.iter().map(|c| c.key.as_str()).collect();
-        let single = question.kind != QuestionKind::Multiple;
-        if single {
-            keys.push(NO_ANSWER);
-        }
+        let keys: Vec<&str> = question.choices.iter().map(|c| c.key.as_str()).collect();
+        // A required single choice's cells add up to its group, which is shown: subtraction is
+        // the risk there. Elsewhere (several choices, or a question one may skip) the cells do
+        // not add up to anything shown, and a cell's complement is the risk instead.
+        let sums = question.kind != QuestionKind::Multiple && question.required;
         let counts: Vec<Vec<u64>> =
             members.iter().map(|rows| keys.iter().map(|k| count(rows, &question.key, k)).collect()).collect();
         let sizes: Vec<u64> = members.iter().map(|m| m.len() as u64).collect();
-        let marks = protect(&counts, &sizes, single);
+        let marks = protect(&counts, &sizes, sums);
         for (row, rows) in members.iter().enumerate() {
             let choices = keys
                 .iter()
@@ -307,7 +307,11 @@ pub fn figures(q: &Questionnaire, free_text: bool, responses: &[Response<'_>], b
                 question: question.key.clone(),
                 kind: question.kind,
                 choices,
-                mean: (question.kind == QuestionKind::Scale).then(|| mean(rows, &question.key)).flatten(),
+                // An average beside suppressed cells would let them be worked out (five people at
+                // 5 and an average of 4.3 make the sixth a 1): shown only when every cell is.
+                mean: (question.kind == QuestionKind::Scale && marks[row].iter().all(|m| *m == Mark::Shown))
+                    .then(|| mean(rows, &question.key))
+                    .flatten(),
             });
         }
     }
@@ -362,12 +366,15 @@ enum Mark {
 }
 
 /// Which cells of a question's table may be shown. Row 0 is everyone, the others the groups,
-/// which add up to row 0 column by column. `single`: a row's cells add up to its size (one
-/// choice each, "no answer" included); otherwise each cell's complement (those who did not
-/// choose it) is as telling as the cell. Under five is "fewer than 5"; then, until nothing
-/// changes, wherever exactly one suppressed cell with someone in it could be found by
-/// subtraction, the smallest shown cell beside it is hidden as well.
-fn protect(counts: &[Vec<u64>], sizes: &[u64], single: bool) -> Vec<Vec<Mark>> {
+/// which add up to row 0 column by column. `sums`: a row's cells add up to its size (one
+/// required choice each); otherwise each cell's complement (those who did not choose it) is as
+/// telling as the cell. Under five is "fewer than 5"; then, until nothing
+/// changes, wherever a line (a row, or a column across the groups) has exactly one suppressed
+/// cell, which subtraction would give away, the smallest shown cell beside it is hidden as well.
+/// Whether that cell is empty plays no part, or the extra hiding itself would tell. A hidden
+/// cell is known to hold five or more, so one "fewer than 5" beside hidden cells keeps a range
+/// of values: from zero up to what the hidden ones leave.
+fn protect(counts: &[Vec<u64>], sizes: &[u64], sums: bool) -> Vec<Vec<Mark>> {
     let mut marks: Vec<Vec<Mark>> = counts
         .iter()
         .zip(sizes)
@@ -375,7 +382,7 @@ fn protect(counts: &[Vec<u64>], sizes: &[u64], single: bool) -> Vec<Vec<Mark>> {
             row.iter()
                 .map(|&n| {
                     let complement = size - n.min(size);
-                    if n < SUPPRESS_BELOW || (!single && (1..SUPPRESS_BELOW).contains(&complement)) {
+                    if n < SUPPRESS_BELOW || (!sums && (1..SUPPRESS_BELOW).contains(&complement)) {
                         Mark::Small
                     } else {
                         Mark::Shown
@@ -384,8 +391,8 @@ fn protect(counts: &[Vec<u64>], sizes: &[u64], single: bool) -> Vec<Vec<Mark>> {
                 .collect()
         })
         .collect();
-    // A multiple choice's complement that is small hides the cell itself (marked Small above but
-    // it has five or more): show it as hidden, not as "fewer than 5".
+    // A cell whose complement is small is hidden itself (marked Small above, but it has five or
+    // more): shown as hidden, not as "fewer than 5".
     for (r, row) in counts.iter().enumerate() {
         for (c, &n) in row.iter().enumerate() {
             if marks[r][c] == Mark::Small && n >= SUPPRESS_BELOW {
@@ -398,7 +405,7 @@ fn protect(counts: &[Vec<u64>], sizes: &[u64], single: bool) -> Vec<Vec<Mark>> {
     loop {
         let mut changed = false;
         let mut lines: Vec<Vec<(usize, usize)>> = vec![];
-        if single {
+        if sums {
             lines.extend((0..counts.len()).map(|r| (0..width).map(|c| (r, c)).collect()));
         }
         if counts.len() > 2 {
@@ -407,9 +414,7 @@ fn protect(counts: &[Vec<u64>], sizes: &[u64], single: bool) -> Vec<Vec<Mark>> {
         }
         for line in lines {
             let hidden: Vec<&(usize, usize)> = line.iter().filter(|(r, c)| suppressed(marks[*r][*c])).collect();
-            if let [(r, c)] = hidden.as_slice()
-                && counts[*r][*c] > 0
-            {
+            if hidden.len() == 1 {
                 let smallest = line
                     .iter()
                     .filter(|(r, c)| marks[*r][*c] == Mark::Shown)
@@ -493,33 +498,60 @@ mod tests {
         let o = f.overall.unwrap();
         assert_eq!(cell(&o, "cares", "now"), Cell::Exact { count: 5, percent: 100 });
         assert_eq!(cell(&o, "cares", "no"), Cell::FewerThan { limit: 5 });
-        assert_eq!(o.questions.iter().find(|q| q.question == "supported").unwrap().mean, Some(4.0));
+        // Four of the scale's cells are suppressed: an average would tell what they hold.
+        assert_eq!(o.questions.iter().find(|q| q.question == "supported").unwrap().mean, None);
+        // With every cell shown, it is.
+        let all: Vec<Answers> = (0..30).map(|i| answers("now", Some(["1", "2", "3", "4", "5", "5"][i % 6]))).collect();
+        let rs: Vec<Response> = all.iter().map(|a| Response { department: None, answers: a }).collect();
+        let o = figures(&q, false, &rs, false).overall.unwrap();
+        assert_eq!(o.questions.iter().find(|q| q.question == "supported").unwrap().mean, Some(3.3));
+    }
+
+    #[test]
+    fn an_average_beside_a_suppressed_cell_is_not_shown() {
+        // Five at 5, five at 3 and one at 1: an average of 3.7 would give the eleventh away.
+        let q = questionnaire();
+        let mut a: Vec<Answers> = (0..5).map(|_| answers("now", Some("5"))).collect();
+        a.extend((0..5).map(|_| answers("now", Some("3"))));
+        a.push(answers("now", Some("1")));
+        let rs: Vec<Response> = a.iter().map(|a| Response { department: None, answers: a }).collect();
+        let o = figures(&q, false, &rs, false).overall.unwrap();
+        assert_eq!(cell(&o, "supported", "5"), Cell::Exact { count: 5, percent: 45 });
+        assert_eq!(cell(&o, "supported", "1"), Cell::FewerThan { limit: 5 });
+        assert_eq!(o.questions.iter().find(|q| q.question == "supported").unwrap().mean, None);
     }
 
     #[test]
     fn one_small_cell_in_a_question_hides_the_next_smallest_so_it_cannot_be_subtracted() {
         let q = questionnaire();
-        // 17 answers to "do you know the arrangements": 6 yes, 1 partly, 5 no, 5 skipped it.
-        // "partly" alone would be 17 - 6 - 5 - 5.
-        let mut a: Vec<Answers> = vec![];
-        for (n, choice) in [(6, Some("yes")), (1, Some("partly")), (5, Some("no")), (5, None)] {
-            for _ in 0..n {
-                let mut x = answers("now", None);
-                if let Some(c) = choice {
-                    x.insert("knows-arrangements".into(), Answer::One(c.into()));
-                }
-                a.push(x);
-            }
-        }
+        // 12 answers to the required first question: 6 now, 1 past, 5 no. "past" alone would be
+        // 12 - 6 - 5; with "no" hidden too (five or more) it is anything from 0 to 1.
+        let mut a: Vec<Answers> = (0..6).map(|_| answers("now", None)).collect();
+        a.push(answers("past", None));
+        a.extend((0..5).map(|_| answers("no", None)));
         let rs: Vec<Response> = a.iter().map(|a| Response { department: None, answers: a }).collect();
         let o = figures(&q, false, &rs, false).overall.unwrap();
-        assert_eq!(cell(&o, "knows-arrangements", "partly"), Cell::FewerThan { limit: 5 });
-        assert_eq!(cell(&o, "knows-arrangements", "no"), Cell::Hidden);
-        assert_eq!(cell(&o, "knows-arrangements", NO_ANSWER), Cell::Exact { count: 5, percent: 29 });
-        assert_eq!(cell(&o, "knows-arrangements", "yes"), Cell::Exact { count: 6, percent: 35 });
-        // With two small cells (here "past" and the empty "no answer") neither can be worked out.
-        let o2 = figures(&q, false, &rs[..12], false).overall.unwrap();
-        assert_eq!(cell(&o2, "cares", "now"), Cell::Exact { count: 12, percent: 100 });
+        assert_eq!(cell(&o, "cares", "past"), Cell::FewerThan { limit: 5 });
+        assert_eq!(cell(&o, "cares", "no"), Cell::Hidden);
+        assert_eq!(cell(&o, "cares", "now"), Cell::Exact { count: 6, percent: 50 });
+        // The same when the small cell is empty: whether it is must not show either.
+        let mut b: Vec<Answers> = (0..7).map(|_| answers("now", None)).collect();
+        b.extend((0..5).map(|_| answers("no", None)));
+        let rs: Vec<Response> = b.iter().map(|a| Response { department: None, answers: a }).collect();
+        let o = figures(&q, false, &rs, false).overall.unwrap();
+        assert_eq!(cell(&o, "cares", "past"), Cell::FewerThan { limit: 5 });
+        assert_eq!(cell(&o, "cares", "no"), Cell::Hidden);
+        // A question one may skip does not add up: there a near-unanimous answer is hidden, so
+        // the one or few who answered otherwise (or skipped it) stay hidden.
+        let mut c: Vec<Answers> = (0..10).map(|_| answers("now", None)).collect();
+        for (i, x) in c.iter_mut().enumerate() {
+            x.insert("knows-arrangements".into(), Answer::One(if i == 0 { "no" } else { "yes" }.into()));
+        }
+        let rs: Vec<Response> = c.iter().map(|a| Response { department: None, answers: a }).collect();
+        let o = figures(&q, false, &rs, false).overall.unwrap();
+        assert_eq!(cell(&o, "knows-arrangements", "yes"), Cell::Hidden);
+        assert_eq!(cell(&o, "knows-arrangements", "no"), Cell::FewerThan { limit: 5 });
+        assert!(o.questions.iter().all(|q| q.choices.iter().all(|c| c.choice != NO_ANSWER)));
     }
 
     #[test]

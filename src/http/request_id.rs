@@ -29,7 +29,7 @@ pub async fn request_id<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Re
     req.extensions_mut().insert(RequestId(id.clone()));
     let metrics = req.data::<crate::state::AppState>().map(|s| s.metrics.clone());
     let (method, path) = (req.method().to_string(), req.uri().path().to_string());
-    let span = tracing::info_span!("request", id = %id, method = %method, path = %path);
+    let span = tracing::info_span!("request", id = %id, method = %method, path = %loggable(&path));
     let started = std::time::Instant::now();
     let result = ep.call(req).instrument(span.clone()).await;
     let mut resp = match result {
@@ -55,9 +55,27 @@ pub async fn request_id<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Re
     Ok(resp)
 }
 
+/// The path as logs may keep it: secrets in the path (invitation and pulse tokens, reset links,
+/// calendar feeds) are left out, so a log never ties a token to an address or a moment.
+fn loggable(path: &str) -> String {
+    const SECRET: [&str; 5] = ["/welcome/", "/password-reset/", "/calendar/", "/pulse/answer/", "/pulse/link/"];
+    match SECRET.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) => format!("{prefix}…"),
+        None => path.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::acceptable;
+    use super::{acceptable, loggable};
+
+    #[test]
+    fn tokens_in_paths_stay_out_of_the_logs() {
+        assert_eq!(loggable("/pulse/answer/abcDEF123"), "/pulse/answer/…");
+        assert_eq!(loggable("/pulse/link/3.sig"), "/pulse/link/…");
+        assert_eq!(loggable("/welcome/tok"), "/welcome/…");
+        assert_eq!(loggable("/items/12"), "/items/12");
+    }
 
     #[test]
     fn only_short_plain_ids_from_a_proxy_are_kept() {

@@ -586,7 +586,8 @@ pub async fn pulse(state: &AppState, report: &mut Report) -> AppResult<()> {
             Ok(closed) => {
                 let frozen: Option<crate::services::pulse::Frozen> =
                     closed.result.as_deref().and_then(|s| serde_json::from_str(s).ok());
-                let answers = frozen.as_ref().map_or(0, |f| f.figures.respondents);
+                // "fewer than 5" below five, as everywhere.
+                let answers = frozen.as_ref().map(|f| f.figures.respondents).filter(|n| *n >= 5);
                 let evidence = frozen.as_ref().is_some_and(|f| !f.evidence.is_empty());
                 let txn = write_txn(&state.db).await?;
                 let params =

@@ -111,7 +111,7 @@ pub fn too_large_message(limit: usize) -> String {
 
 /// Evidence may change while the organisation works on the item, not while it is under review
 /// or accepted (then it is withdrawn or reopened first, so the advisor sees what changed).
-fn may_change_evidence(status: ItemStatus) -> bool {
+pub fn may_change_evidence(status: ItemStatus) -> bool {
     matches!(status, ItemStatus::Open | ItemStatus::InProgress | ItemStatus::ChangesRequested | ItemStatus::Due)
 }
 
@@ -136,6 +136,10 @@ pub async fn add(state: &AppState, actor: &Actor, item_id: i64, new: NewEvidence
                 .ok_or_else(|| AppError::invalid("replaces", "evidence_unknown"))?;
             if old.superseded_at.is_some() {
                 return Err(AppError::Conflict("this evidence was already replaced".into()));
+            }
+            // What the service made from a pulse round is its record; other evidence goes beside it.
+            if old.kind == "pulse" {
+                return Err(AppError::Conflict("evidence made by the service cannot be replaced".into()));
             }
             Some(old)
         }

@@ -24,7 +24,7 @@ use crate::db::entities::{
 };
 use crate::domain::passport::{Count, SUPPRESS_BELOW, suppress};
 use crate::domain::policy::{Actor, Permission};
-use crate::domain::pulse::{self as rules, Answers, Figures, Response};
+use crate::domain::pulse::{self as rules, Answers, Figures, Questionnaire, Response};
 use crate::domain::schedule::{local_date, zone};
 use crate::domain::workflow::ItemStatus;
 use crate::error::{AppError, AppResult, FieldError};
@@ -60,6 +60,29 @@ pub struct Frozen {
     pub figures: Figures,
     /// Evidence made from it.
     pub evidence: Vec<EvidenceRef>,
+    /// Items it serves that were under review, accepted or not applicable when the round closed:
+    /// evidence does not change under the advisor's eyes. HR attaches it once they are reopened.
+    #[serde(default)]
+    pub held_back: Vec<HeldBack>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeldBack {
+    pub item_id: i64,
+    pub checklist: String,
+    pub item: String,
+    pub status: String,
+}
+
+impl Frozen {
+    /// The share of the invited who answered; only from five answers by invitation, as a rate
+    /// over a known number of invitations would otherwise tell a count under five.
+    pub fn response_rate(&self) -> Option<u32> {
+        (self.answered_invited >= SUPPRESS_BELOW)
+            .then(|| (self.answered_invited * 100 + self.invited / 2).checked_div(self.invited))
+            .flatten()
+            .map(|p| p as u32)
+    }
 }
 
 /// One piece of evidence a closed round made.
@@ -104,6 +127,18 @@ pub struct RoundView {
     pub comments_readable: bool,
     /// The evidence the result became, with the items' texts.
     pub evidence_on: Vec<EvidenceLink>,
+    /// The items the result was held back from, with their texts.
+    pub held_back_on: Vec<HeldLink>,
+    /// The questions this round asked.
+    pub questionnaire: Questionnaire,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldLink {
+    pub item_id: i64,
+    pub status: String,
+    pub checklist: Option<crate::domain::checklist::Text>,
+    pub item: Option<crate::domain::checklist::Text>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,6 +168,11 @@ fn today(state: &AppState, o: &organisation::Model) -> NaiveDate {
     local_date(zone(&o.timezone), state.now())
 }
 
+/// The questions the round asked (the current ones only for a round stored without them).
+pub fn questionnaire_of(state: &AppState, r: &pulse_round::Model) -> Questionnaire {
+    serde_json::from_str(&r.questions).unwrap_or_else(|_| state.pulse.as_ref().clone())
+}
+
 fn departments_of(r: &pulse_round::Model) -> Vec<String> {
     serde_json::from_str(&r.departments).unwrap_or_default()
 }
@@ -158,10 +198,7 @@ fn view(state: &AppState, actor: &Actor, r: pulse_round::Model, today: NaiveDate
     let may_manage = actor.may(Permission::ManagePulse, r.organisation_id).is_ok();
     let open = is_open(&r, today);
     let frozen: Option<Frozen> = r.result.as_deref().and_then(|s| serde_json::from_str(s).ok());
-    let response_rate = frozen
-        .as_ref()
-        .filter(|f| f.invited > 0)
-        .map(|f| ((f.answered_invited * 100 + f.invited / 2) / f.invited) as u32);
+    let response_rate = frozen.as_ref().and_then(Frozen::response_rate);
     let comments_readable = may_manage
         && r.free_text
         && frozen.as_ref().is_some_and(|f| f.figures.respondents >= rules::FREE_TEXT_MIN_ANSWERS);
@@ -182,7 +219,26 @@ fn view(state: &AppState, actor: &Actor, r: pulse_round::Model, today: NaiveDate
                 .collect()
         })
         .unwrap_or_default();
+    let held_back_on = frozen
+        .as_ref()
+        .map(|f| {
+            f.held_back
+                .iter()
+                .map(|h| {
+                    let list = state.checklists.get(&h.checklist);
+                    HeldLink {
+                        item_id: h.item_id,
+                        status: h.status.clone(),
+                        checklist: list.map(|l| l.title.clone()),
+                        item: list.and_then(|l| l.item(&h.item)).map(|i| i.text.clone()),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     RoundView {
+        held_back_on,
+        questionnaire: questionnaire_of(state, &r),
         evidence_on,
         state: if r.closed_at.is_some() { RoundState::Closed } else { RoundState::Open },
         answers: suppress(answers),
@@ -367,6 +423,7 @@ pub async fn open(state: &AppState, actor: &Actor, org: i64, new: NewRound) -> A
     let round = pulse_round::ActiveModel {
         organisation_id: Set(org),
         question_version: Set(state.pulse.version.clone()),
+        questions: Set(serde_json::to_string(state.pulse.as_ref()).map_err(AppError::internal)?),
         opened_by: Set(Some(actor.user_id)),
         opened_at: Set(now),
         closes_on: Set(closes_on),
@@ -455,6 +512,7 @@ pub struct Form {
     pub free_text: bool,
     /// Departments to choose from (open link only; an invitation knows it).
     pub departments: Vec<String>,
+    pub questionnaire: Questionnaire,
 }
 
 /// Why a questionnaire cannot be answered, told to the person as such.
@@ -511,6 +569,7 @@ pub async fn form(state: &AppState, access: &Access<'_>) -> AppResult<Result<For
         closes_on: r.closes_on,
         free_text: r.free_text,
         departments: if matches!(access, Access::Link { .. }) { departments_of(&r) } else { vec![] },
+        questionnaire: questionnaire_of(state, &r),
     }))
 }
 
@@ -532,7 +591,8 @@ pub async fn answer(
         Ok(found) => found,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let (answers, comment) = state.pulse.read_answers(fields, round.free_text).map_err(AppError::Invalid)?;
+    let (answers, comment) =
+        questionnaire_of(state, &round).read_answers(fields, round.free_text).map_err(AppError::Invalid)?;
     let department = match (&token, access) {
         (Some(t), _) => t.department.clone(),
         (None, _) => {
@@ -545,18 +605,10 @@ pub async fn answer(
         }
     };
     let txn = write_txn(&state.db).await?;
-    let counter = match &token {
-        Some(t) => {
-            // Deleting is the check: of two submissions with one token only one deletes it.
-            let gone = pulse_token::Entity::delete_by_id(t.id).exec(&txn).await?;
-            if gone.rows_affected != 1 {
-                return Ok(Err(Refusal::UsedOrUnknown));
-            }
-            pulse_round::Column::AnsweredInvited
-        }
-        None => pulse_round::Column::AnsweredLink,
-    };
-    // The round may have closed between the form and now: re-read under the write.
+    let counter =
+        if token.is_some() { pulse_round::Column::AnsweredInvited } else { pulse_round::Column::AnsweredLink };
+    // The round first (as closing does, so the two cannot deadlock), and only while it is open:
+    // it may have closed between the form and now.
     let still_open = pulse_round::Entity::update_many()
         .col_expr(counter, Expr::col(counter).add(1))
         .filter(pulse_round::Column::Id.eq(round.id))
@@ -565,6 +617,14 @@ pub async fn answer(
         .await?;
     if still_open.rows_affected != 1 {
         return Ok(Err(Refusal::Closed));
+    }
+    if let Some(t) = &token {
+        // Deleting is the check: of two submissions with one token only one deletes it (the
+        // other's transaction, and its count, roll back).
+        let gone = pulse_token::Entity::delete_by_id(t.id).exec(&txn).await?;
+        if gone.rows_affected != 1 {
+            return Ok(Err(Refusal::UsedOrUnknown));
+        }
     }
     pulse_answer::ActiveModel {
         id: Set(random_id()),
@@ -597,12 +657,12 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
         return Err(AppError::Conflict("this round has closed already".into()));
     }
     let o = organisation::Entity::find_by_id(r.organisation_id).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let rows = pulse_answer::Entity::find().filter(pulse_answer::Column::RoundId.eq(id)).all(&txn).await?;
+    let rows = reshuffle(&txn, id).await?;
     let parsed: Vec<(Option<String>, Answers)> =
         rows.iter().map(|a| (a.department.clone(), serde_json::from_str(&a.answers).unwrap_or_default())).collect();
     let responses: Vec<Response> =
         parsed.iter().map(|(d, a)| Response { department: d.as_deref(), answers: a }).collect();
-    let figures = rules::figures(&state.pulse, r.free_text, &responses, r.by_department);
+    let figures = rules::figures(&questionnaire_of(state, &r), r.free_text, &responses, r.by_department);
     let closed_by = actor.map(|a| a.user_id);
     let mut frozen = Frozen {
         question_version: r.question_version.clone(),
@@ -614,13 +674,16 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
         answered_link: u64::try_from(r.answered_link).unwrap_or(0),
         figures,
         evidence: vec![],
+        held_back: vec![],
     };
     // Invitations not used are of no further use.
     pulse_token::Entity::delete_many().filter(pulse_token::Column::RoundId.eq(id)).exec(&txn).await?;
     if let Some(author) = closed_by.or(r.opened_by)
         && frozen.figures.overall.is_some()
     {
-        frozen.evidence = attach_evidence(state, &txn, &r, &o, &frozen, author, lang).await?;
+        let targets: Vec<(i64, String, String)> = serving_items(&txn, r.organisation_id).await?;
+        (frozen.evidence, frozen.held_back) =
+            attach_evidence(state, &txn, &r, &o, &frozen, author, lang, targets).await?;
     }
     let mut am: pulse_round::ActiveModel = r.clone().into();
     am.closed_at = Set(Some(now));
@@ -637,7 +700,10 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
             subject: format!("pulse_round:{id}"),
             detail: Some(format!(
                 "answers={} evidence={}",
-                frozen.figures.respondents,
+                match suppress(frozen.figures.respondents) {
+                    Count::Exact(n) => n.to_string(),
+                    Count::FewerThan(n) => format!("fewer than {n}"),
+                },
                 frozen.evidence.iter().map(|e| format!("evidence:{}", e.evidence_id)).collect::<Vec<_>>().join(",")
             )),
         },
@@ -647,7 +713,32 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
     Ok(closed)
 }
 
+/// Writes the round's answers and comments again, in random order, in this one transaction.
+/// PostgreSQL keeps, per row, the transaction that wrote it and where it lies; while the round
+/// was open those told the order of answering and which comment came with which answer. After
+/// this, every row has the same writer and a random place. Returns the answers.
+async fn reshuffle(txn: &impl ConnectionTrait, id: i64) -> AppResult<Vec<pulse_answer::Model>> {
+    let mut rows = pulse_answer::Entity::find().filter(pulse_answer::Column::RoundId.eq(id)).all(txn).await?;
+    let mut comments = pulse_comment::Entity::find().filter(pulse_comment::Column::RoundId.eq(id)).all(txn).await?;
+    rows.shuffle(&mut rand::rng());
+    comments.shuffle(&mut rand::rng());
+    pulse_answer::Entity::delete_many().filter(pulse_answer::Column::RoundId.eq(id)).exec(txn).await?;
+    pulse_comment::Entity::delete_many().filter(pulse_comment::Column::RoundId.eq(id)).exec(txn).await?;
+    for chunk in rows.chunks(500) {
+        pulse_answer::Entity::insert_many(chunk.iter().cloned().map(pulse_answer::ActiveModel::from))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in comments.chunks(500) {
+        pulse_comment::Entity::insert_many(chunk.iter().cloned().map(pulse_comment::ActiveModel::from))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(rows)
+}
+
 /// The frozen result as evidence (a note with the key figures and the PDF) on each item it serves.
+#[allow(clippy::too_many_arguments)]
 async fn attach_evidence(
     state: &AppState,
     txn: &impl ConnectionTrait,
@@ -656,7 +747,8 @@ async fn attach_evidence(
     frozen: &Frozen,
     author: i64,
     lang: &str,
-) -> AppResult<Vec<EvidenceRef>> {
+    targets: Vec<(i64, String, String)>,
+) -> AppResult<(Vec<EvidenceRef>, Vec<HeldBack>)> {
     let now = state.now();
     let pdf = super::pulse_pdf::render(state, o, r, frozen, lang)?;
     let sha = crypto::sha256_hex(&pdf);
@@ -664,16 +756,15 @@ async fn attach_evidence(
     let title = format!("{} {}", t("pulse.evidence_title"), crate::domain::dates::long_date(lang, frozen.closed_on));
     let note = super::pulse_pdf::summary(state, frozen, lang);
     let mut out = vec![];
-    for (checklist, key) in SERVES {
-        let Some(row) = item::Entity::find()
-            .filter(item::Column::OrganisationId.eq(r.organisation_id))
-            .filter(item::Column::ChecklistKey.eq(checklist))
-            .filter(item::Column::ItemKey.eq(key))
-            .one(txn)
-            .await?
-        else {
+    let mut held = vec![];
+    for (item_id, checklist, key) in targets {
+        // Locked, so its state cannot change between this look and the evidence.
+        let Some(row) = item::Entity::find_by_id(item_id).lock_exclusive().one(txn).await? else { continue };
+        let status = super::assessment::status_of(&row);
+        if !super::evidence::may_change_evidence(status) {
+            held.push(HeldBack { item_id, checklist, item: key, status: status.as_str().into() });
             continue;
-        };
+        }
         let file = evidence_file::ActiveModel {
             size: Set(pdf.len() as i64),
             content: Set(pdf.clone()),
@@ -701,8 +792,8 @@ async fn attach_evidence(
         }
         .insert(txn)
         .await?;
-        // Like any first evidence, it starts an open item; an item in another state keeps it.
-        if super::assessment::status_of(&row) == ItemStatus::Open {
+        // Like any first evidence, it starts an open item.
+        if status == ItemStatus::Open {
             let step = super::assessment::Step {
                 from: ItemStatus::Open,
                 to: ItemStatus::InProgress,
@@ -723,14 +814,64 @@ async fn attach_evidence(
             },
         )
         .await?;
-        out.push(EvidenceRef {
-            item_id: row.id,
-            evidence_id: created.id,
-            checklist: checklist.into(),
-            item: key.into(),
-        });
+        out.push(EvidenceRef { item_id: row.id, evidence_id: created.id, checklist, item: key });
+    }
+    Ok((out, held))
+}
+
+/// The organisation's items a round's result is evidence for: (id, checklist, item).
+async fn serving_items(db: &impl ConnectionTrait, org: i64) -> AppResult<Vec<(i64, String, String)>> {
+    let mut out = vec![];
+    for (checklist, key) in SERVES {
+        let row = item::Entity::find()
+            .filter(item::Column::OrganisationId.eq(org))
+            .filter(item::Column::ChecklistKey.eq(checklist))
+            .filter(item::Column::ItemKey.eq(key))
+            .one(db)
+            .await?;
+        if let Some(row) = row {
+            out.push((row.id, checklist.to_string(), key.to_string()));
+        }
     }
     Ok(out)
+}
+
+/// Attaches a closed round's result to the items it was held back from, where they now take
+/// evidence (HR reopened them); the others stay held back.
+pub async fn attach_held_back(state: &AppState, actor: &Actor, id: i64, lang: &str) -> AppResult<usize> {
+    let r = pulse_round::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    actor.may(Permission::ManagePulse, r.organisation_id)?;
+    let now = state.now();
+    let txn = write_txn(&state.db).await?;
+    let r = pulse_round::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(AppError::NotFound)?;
+    let mut frozen: Frozen = r
+        .result
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .ok_or_else(|| AppError::Conflict("this round has not closed yet".into()))?;
+    let o = organisation::Entity::find_by_id(r.organisation_id).one(&txn).await?.ok_or(AppError::NotFound)?;
+    let targets = frozen.held_back.iter().map(|h| (h.item_id, h.checklist.clone(), h.item.clone())).collect();
+    let (attached, held) = attach_evidence(state, &txn, &r, &o, &frozen, actor.user_id, lang, targets).await?;
+    let n = attached.len();
+    frozen.evidence.extend(attached);
+    frozen.held_back = held;
+    let mut am: pulse_round::ActiveModel = r.into();
+    am.result = Set(Some(serde_json::to_string(&frozen).map_err(AppError::internal)?));
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        Entry {
+            actor_id: Some(actor.user_id),
+            organisation_id: Some(o.id),
+            action: "pulse.evidence_attached",
+            subject: format!("pulse_round:{id}"),
+            detail: Some(format!("attached={n} still_held_back={}", frozen.held_back.len())),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(n)
 }
 
 /// Rounds whose closing date has passed, not yet closed (the pulse job closes them).

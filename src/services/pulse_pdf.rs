@@ -3,6 +3,7 @@
 use super::pdf::{Weight, Writer};
 use super::pulse::Frozen;
 use crate::db::entities::{organisation, pulse_round};
+use crate::domain::passport::{Count, suppress};
 use crate::domain::pulse::Cell;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -25,17 +26,17 @@ pub fn summary(state: &AppState, f: &Frozen, lang: &str) -> String {
         format!("{}: {}", t("pulse.question_version"), f.question_version),
         format!("{}: {}", t("pulse.respondents"), f.figures.respondents),
     ];
+    // Counts under five are not told here either (they would be, beside the total).
+    let count = |n: u64| match suppress(n) {
+        Count::Exact(n) => n.to_string(),
+        Count::FewerThan(_) => t("pulse.fewer_than_5"),
+    };
     if f.invited > 0 {
-        lines.push(format!(
-            "{}: {} / {} ({}%)",
-            t("pulse.response_rate"),
-            f.answered_invited,
-            f.invited,
-            (f.answered_invited * 100 + f.invited / 2) / f.invited
-        ));
+        let rate = f.response_rate().map(|p| format!(" ({p}%)")).unwrap_or_default();
+        lines.push(format!("{}: {} / {}{rate}", t("pulse.response_rate"), count(f.answered_invited), f.invited));
     }
     if f.answered_link > 0 {
-        lines.push(format!("{}: {}", t("pulse.answered_by_link"), f.answered_link));
+        lines.push(format!("{}: {}", t("pulse.answered_by_link"), count(f.answered_link)));
     }
     lines.join("\n")
 }
@@ -48,7 +49,8 @@ pub fn render(
     lang: &str,
 ) -> AppResult<Vec<u8>> {
     let t = |key: &str| state.translations.get(lang, key).to_string();
-    let title = state.pulse.title.get(lang).to_string();
+    let questionnaire = super::pulse::questionnaire_of(state, r);
+    let title = questionnaire.title.get(lang).to_string();
     let mut w = Writer::a4(&title)?;
     w.lines(&title, 18.0, Weight::Bold);
     w.y -= 4.0;
@@ -70,7 +72,7 @@ pub fn render(
     for (name, g) in groups {
         w.heading(&name);
         for qf in &g.questions {
-            let Some(q) = state.pulse.questions.iter().find(|q| q.key == qf.question) else { continue };
+            let Some(q) = questionnaire.questions.iter().find(|q| q.key == qf.question) else { continue };
             w.lines(q.text.get(lang), 11.0, Weight::Bold);
             for c in &qf.choices {
                 let label = match q.choices.iter().find(|x| x.key == c.choice) {

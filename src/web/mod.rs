@@ -118,6 +118,7 @@ fn table() -> Table {
         .post("/organisations/:id/pulse", pulse::open)
         .get("/pulse/rounds/:id", pulse::show_round)
         .post("/pulse/rounds/:id/close", pulse::close)
+        .post("/pulse/rounds/:id/evidence", pulse::attach)
         .get("/pulse/answer/:token", pulse::answer_page)
         .post("/pulse/answer/:token", pulse::answer)
         .get("/pulse/link/:token", pulse::link_page)

@@ -58,10 +58,11 @@ pub enum Done {
     AdvisorMoved,
     PulseOpened,
     PulseClosed,
+    PulseEvidenceAttached,
 }
 
 impl Done {
-    const ALL: [Done; 51] = [
+    const ALL: [Done; 52] = [
         Done::ItemStarted,
         Done::ItemSubmitted,
         Done::ItemWithdrawn,
@@ -113,6 +114,7 @@ impl Done {
         Done::AdvisorMoved,
         Done::PulseOpened,
         Done::PulseClosed,
+        Done::PulseEvidenceAttached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -168,6 +170,7 @@ impl Done {
             Done::AdvisorMoved => "advisor_moved",
             Done::PulseOpened => "pulse_opened",
             Done::PulseClosed => "pulse_closed",
+            Done::PulseEvidenceAttached => "pulse_evidence_attached",
         }
     }
 

@@ -82,7 +82,7 @@ pub async fn show_round(
 ) -> poem::Result<Response> {
     let r = pulse::round(&state, &v.actor, id).await?;
     let comments = if r.comments_readable { pulse::comments(&state, &v.actor, id).await? } else { vec![] };
-    let ctx = minijinja::context! { r => Serde(r), comments => comments, questionnaire => Serde(state.pulse.as_ref()) };
+    let ctx = minijinja::context! { r => Serde(r), comments => comments };
     render(&state, req, Some(&v), StatusCode::OK, "pulse_round.html", ctx)
 }
 
@@ -90,6 +90,12 @@ pub async fn show_round(
 pub async fn close(req: &Request, state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
     pulse::close(&state, Some(&v.actor), id, session::lang(req, Some(&v))).await?;
     Ok(redirect_done(&format!("/pulse/rounds/{id}"), Done::PulseClosed))
+}
+
+#[handler]
+pub async fn attach(req: &Request, state: Data<&AppState>, v: Viewer, Path(id): Path<i64>) -> poem::Result<Response> {
+    pulse::attach_held_back(&state, &v.actor, id, session::lang(req, Some(&v))).await?;
+    Ok(redirect_done(&format!("/pulse/rounds/{id}"), Done::PulseEvidenceAttached))
 }
 
 /// The cookie that marks "this browser answered this round" for the open link.
@@ -114,10 +120,14 @@ async fn questionnaire(
         Access::Link { token, .. } => format!("/pulse/link/{token}"),
     };
     let (status, ctx) = match pulse::form(state, &access).await? {
-        Ok(form) => (status, minijinja::context! { pulse_form => Serde(form), action => action, ..extra }),
+        Ok(form) => (
+            status,
+            minijinja::context! { questionnaire => Serde(&form.questionnaire), pulse_form => Serde(&form), action => action, ..extra },
+        ),
         Err(refusal) => (refusal_status(refusal), minijinja::context! { refusal => Serde(refusal) }),
     };
-    let ctx = minijinja::context! { questionnaire => Serde(state.pulse.as_ref()), ..ctx };
+    // Refusals and thanks are titled with the current questionnaire's name.
+    let ctx = minijinja::context! { ..ctx, ..minijinja::context! { questionnaire => Serde(state.pulse.as_ref()) } };
     let mut resp = render(state, req, viewer, status, "pulse_answer.html", ctx)?;
     // The address holds the invitation: it must not leak to other sites or stay in caches.
     resp.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
@@ -141,7 +151,7 @@ async fn submitted(
 ) -> poem::Result<Response> {
     match pulse::answer(state, &access, fields).await {
         Ok(Ok(round_id)) => {
-            let ctx = minijinja::context! { thanks => true };
+            let ctx = minijinja::context! { thanks => true, questionnaire => Serde(state.pulse.as_ref()) };
             let mut resp = render(state, req, viewer, StatusCode::OK, "pulse_answer.html", ctx)?;
             resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
             if let Access::Link { .. } = access {
@@ -153,7 +163,7 @@ async fn submitted(
             Ok(resp)
         }
         Ok(Err(refusal)) => {
-            let ctx = minijinja::context! { refusal => Serde(refusal) };
+            let ctx = minijinja::context! { refusal => Serde(refusal), questionnaire => Serde(state.pulse.as_ref()) };
             render(state, req, viewer, refusal_status(refusal), "pulse_answer.html", ctx)
         }
         Err(AppError::Invalid(errors)) => {

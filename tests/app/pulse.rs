@@ -226,6 +226,49 @@ async fn a_pulse_answered_by_invitation_stays_anonymous_shows_figures_from_five_
     let t = app.organisation_with_people("Ander", "q").await;
     assert_eq!(t.hr_api.get(&format!("/pulse/rounds/{second}")).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(t.hr.get(&format!("/organisations/{}/pulse", s.org_id)).await.status(), StatusCode::NOT_FOUND);
+
+    // Round 3 closes while the survey item is accepted: evidence does not change under the
+    // advisor's eyes, so the result is held back from it (and goes to the Going-Ahead item).
+    let third = open_round(&s, &[("closes_on", "2026-03-25"), ("invite", "on")]).await;
+    for email in &emails {
+        let path = invitation(&app, email, 3).await;
+        let r = app.browser().submit(&path, &path, &[("cares", "no")]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = s.hr_api.post(&format!("/pulse/rounds/{third}/close"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let closed: Value = r.json().await.unwrap();
+    assert_eq!(
+        closed["held_back"],
+        json!([{ "item_id": survey, "checklist": "bespreken", "item": "carer-survey", "status": "accepted" }])
+    );
+    assert_eq!(closed["evidence"].as_array().unwrap().len(), 1);
+    assert_eq!(s.hr_api.get_json(&format!("/items/{survey}")).await["item"]["status"], "accepted", "untouched");
+    let page = s.hr.get_html(&format!("/pulse/rounds/{third}")).await;
+    assert!(page.contains("niet aan deze punten toegevoegd"), "{page}");
+    // Reopened, HR attaches it from the round's page.
+    assert_eq!(s.hr_api.transition(survey, "reopen", Some("Nieuwe peiling")).await.status(), StatusCode::OK);
+    let r = s.hr.submit(&format!("/pulse/rounds/{third}"), &format!("/pulse/rounds/{third}/evidence"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let round = s.hr_api.get_json(&format!("/pulse/rounds/{third}")).await;
+    assert_eq!(round["held_back"], json!([]));
+    assert_eq!(round["evidence"].as_array().unwrap().len(), 2);
+    let item = s.hr_api.get_json(&format!("/items/{survey}")).await;
+    let pulses = item["evidence"].as_array().unwrap().iter().filter(|e| e["kind"] == "pulse").count();
+    assert_eq!(pulses, 2, "round 2's and round 3's results");
+    // What the service made cannot be replaced by hand.
+    let made = item["evidence"][0]["id"].as_i64().unwrap();
+    let r = s
+        .hr_api
+        .post(
+            &format!("/items/{survey}/evidence"),
+            json!({ "kind": "note", "title": "Eigen", "note": "x", "replaces": made }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // The closed rounds' rows were written again in random order, all of them still there.
+    let n = raw(&app, &format!("SELECT COUNT(*) AS n FROM pulse_answers WHERE round_id = {third}")).await;
+    assert_eq!(n[0].try_get::<i64>("", "n").unwrap(), 5);
 }
 
 #[tokio::test]

@@ -8,6 +8,10 @@ pub struct Model {
     pub id: i64,
     pub organisation_id: i64,
     pub question_version: String,
+    /// The questionnaire as the round asked it (JSON), so a later version changes nothing here.
+    #[sea_orm(column_type = "Text")]
+    #[serde(skip)]
+    pub questions: String,
     pub opened_by: Option<i64>,
     pub opened_at: DateTimeUtc,
     pub closes_on: Date,
