@@ -431,7 +431,8 @@ async fn ensure_pulse(state: &AppState) -> anyhow::Result<()> {
                 ][i / 4],
             );
         }
-        let access = Access::Link { token: &token, already: false };
+        let form = crate::services::crypto::random_token();
+        let access = Access::Link { token: &token, already: false, form: Some(&form) };
         if let Err(refusal) = pulse::answer(state, &access, &fields).await? {
             anyhow::bail!("a demo answer was refused: {refusal:?}");
         }

@@ -44,10 +44,14 @@ pub async fn build_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::R
     })?;
     let checklist_files = Files::checklists(config.checklists_dir.as_deref()).map_err(anyhow::Error::msg)?;
     let checklists = Checklists::from_files(&checklist_files).map_err(|e| anyhow::anyhow!("checklist {e}"))?;
-    let pulse = crate::domain::pulse::Questionnaire::parse(
-        checklist_files.get(crate::domain::checklist::PULSE_FILE).unwrap_or_default(),
-    )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", checklist_files.describe(crate::domain::checklist::PULSE_FILE)))?;
+    let pulse_file = crate::domain::checklist::PULSE_FILE;
+    let pulse = checklist_files
+        .get(pulse_file)
+        .ok_or_else(|| {
+            format!("the employee pulse's questions are missing (a checklists folder holds {pulse_file} too)")
+        })
+        .and_then(crate::domain::pulse::Questionnaire::parse)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", checklist_files.describe(pulse_file)))?;
     let templates = Arc::new(Files::templates(config.templates_dir.as_deref()).map_err(anyhow::Error::msg)?);
     let translations = Arc::new(Translations::from_files(&templates).map_err(anyhow::Error::msg)?);
     let env = crate::web::templates::environment(templates.clone(), translations.clone());

@@ -96,6 +96,26 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(Index::create().name("pulse_tokens_round").table("pulse_tokens").col("round_id").to_owned())
             .await?;
+        // Each open-link form once: a double click or a resent form is not a second answer.
+        m.create_table(
+            Table::create()
+                .table("pulse_link_forms")
+                .col(big_pk_auto("id"))
+                .col(big_integer("round_id"))
+                .col(string_uniq("nonce_hash"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("pulse_link_forms", "round_id")
+                        .to("pulse_rounds", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create().name("pulse_link_forms_round").table("pulse_link_forms").col("round_id").to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("pulse_answers")
@@ -135,7 +155,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["pulse_comments", "pulse_answers", "pulse_tokens", "pulse_rounds"] {
+        for t in ["pulse_comments", "pulse_answers", "pulse_link_forms", "pulse_tokens", "pulse_rounds"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

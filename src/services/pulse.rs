@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::seq::SliceRandom;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 
@@ -19,8 +19,8 @@ use super::audit::{self, Entry};
 use super::crypto;
 use crate::db::connect::write_txn;
 use crate::db::entities::{
-    evidence, evidence_file, item, organisation, pulse_answer, pulse_comment, pulse_round, pulse_token, reporting_line,
-    user,
+    evidence, evidence_file, item, organisation, pulse_answer, pulse_comment, pulse_link_form, pulse_round,
+    pulse_token, reporting_line, user,
 };
 use crate::domain::passport::{Count, SUPPRESS_BELOW, suppress};
 use crate::domain::policy::{Actor, Permission};
@@ -499,8 +499,9 @@ pub async fn open(state: &AppState, actor: &Actor, org: i64, new: NewRound) -> A
 pub enum Access<'a> {
     /// The token from an invitation e-mail.
     Invitation(&'a str),
-    /// The open link's token; `already` when this browser answered the round before.
-    Link { token: &'a str, already: bool },
+    /// The open link's token; `already` when this browser answered the round before; `form`
+    /// the one-time value of the form being sent (none when only showing it).
+    Link { token: &'a str, already: bool, form: Option<&'a str> },
 }
 
 /// What the questionnaire page needs.
@@ -513,6 +514,8 @@ pub struct Form {
     /// Departments to choose from (open link only; an invitation knows it).
     pub departments: Vec<String>,
     pub questionnaire: Questionnaire,
+    /// The open link's one-time form value (sent back with the answers).
+    pub form_nonce: Option<String>,
 }
 
 /// Why a questionnaire cannot be answered, told to the person as such.
@@ -542,7 +545,7 @@ async fn find_access(
             let r = pulse_round::Entity::find_by_id(tok.round_id).one(db).await?.ok_or(AppError::NotFound)?;
             (r, Some(tok))
         }
-        Access::Link { token, already } => {
+        Access::Link { token, already, .. } => {
             let (id, signature) = token.split_once('.').ok_or(AppError::NotFound)?;
             let round_id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
             let r = pulse_round::Entity::find_by_id(round_id).one(db).await?.ok_or(AppError::NotFound)?;
@@ -570,6 +573,7 @@ pub async fn form(state: &AppState, access: &Access<'_>) -> AppResult<Result<For
         free_text: r.free_text,
         departments: if matches!(access, Access::Link { .. }) { departments_of(&r) } else { vec![] },
         questionnaire: questionnaire_of(state, &r),
+        form_nonce: matches!(access, Access::Link { .. }).then(crypto::random_token),
     }))
 }
 
@@ -617,6 +621,21 @@ pub async fn answer(
         .await?;
     if still_open.rows_affected != 1 {
         return Ok(Err(Refusal::Closed));
+    }
+    if let Access::Link { form, .. } = access {
+        // One answer per form sent: a double click or a form sent again counts once.
+        let nonce = form.filter(|f| !f.is_empty()).ok_or(AppError::invalid("form", "pulse_form_expired"))?;
+        let stored = pulse_link_form::Entity::insert(pulse_link_form::ActiveModel {
+            round_id: Set(round.id),
+            nonce_hash: Set(crypto::hash_token(nonce)),
+            ..Default::default()
+        })
+        .on_conflict(OnConflict::column(pulse_link_form::Column::NonceHash).do_nothing().to_owned())
+        .exec_without_returning(&txn)
+        .await?;
+        if stored != 1 {
+            return Ok(Err(Refusal::AnsweredInThisBrowser));
+        }
     }
     if let Some(t) = &token {
         // Deleting is the check: of two submissions with one token only one deletes it (the
@@ -676,8 +695,9 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
         evidence: vec![],
         held_back: vec![],
     };
-    // Invitations not used are of no further use.
+    // Invitations not used, and the open link's forms, are of no further use.
     pulse_token::Entity::delete_many().filter(pulse_token::Column::RoundId.eq(id)).exec(&txn).await?;
+    pulse_link_form::Entity::delete_many().filter(pulse_link_form::Column::RoundId.eq(id)).exec(&txn).await?;
     if let Some(author) = closed_by.or(r.opened_by)
         && frozen.figures.overall.is_some()
     {

@@ -213,7 +213,7 @@ pub async fn link_page(
         &state,
         req,
         v.as_ref(),
-        Access::Link { token: &token, already },
+        Access::Link { token: &token, already, form: None },
         StatusCode::OK,
         minijinja::context! {},
     )
@@ -229,5 +229,6 @@ pub async fn link_answer(
     Form(f): Form<Fields>,
 ) -> poem::Result<Response> {
     let already = session::cookie(req, &answered_cookie(link_round(&token))).is_some();
-    submitted(&state, req, v.as_ref(), Access::Link { token: &token, already }, &f).await
+    let form = f.iter().find(|(k, _)| k == "form").map(|(_, v)| v.as_str());
+    submitted(&state, req, v.as_ref(), Access::Link { token: &token, already, form }, &f).await
 }

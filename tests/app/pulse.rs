@@ -50,6 +50,20 @@ async fn open_round(s: &Setup, fields: &[(&str, &str)]) -> i64 {
     to.trim_start_matches("/pulse/rounds/").split('?').next().unwrap().parse().unwrap()
 }
 
+/// The open link's form as a browser sends it: with its CSRF token and its one-time form value.
+async fn send_link_form(b: &Browser, path: &str, fields: &[(&str, &str)]) -> (reqwest::Response, String) {
+    let html = b.get_html(path).await;
+    let doc = scraper::Html::parse_document(&html);
+    let sel = scraper::Selector::parse("input[name=form]").unwrap();
+    let nonce =
+        doc.select(&sel).next().and_then(|e| e.value().attr("value")).expect("a one-time form value").to_string();
+    let csrf = csrf_of(&html);
+    let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str()), ("form", nonce.as_str())];
+    form.extend_from_slice(fields);
+    let r = b.client.post(format!("{}{path}", b.base)).form(&form).send().await.unwrap();
+    (r, nonce)
+}
+
 async fn raw(app: &TestApp, sql: &str) -> Vec<sea_orm::QueryResult> {
     let db = &app.state.db;
     db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await.unwrap()
@@ -323,9 +337,30 @@ async fn the_open_link_takes_one_answer_per_browser_pools_small_departments_and_
                 fields.push(("would-help", h));
             }
         }
-        let r = b.submit(&path, &path, &fields).await;
+        let (r, nonce) = send_link_form(&b, &path, &fields).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
         if i == 0 {
+            // The same form sent twice (a double click, before the cookie is back): counted once.
+            let other = app.browser();
+            let csrf = csrf_of(&other.get_html("/login").await);
+            let r = other
+                .client
+                .post(format!("{}{path}", app.address))
+                .form(&[("csrf", csrf.as_str()), ("form", nonce.as_str()), ("cares", "no")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CONFLICT);
+            // Without the form value: a clear error, nothing stored.
+            let r = other
+                .client
+                .post(format!("{}{path}", app.address))
+                .form(&[("csrf", csrf.as_str()), ("cares", "no")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(r.text().await.unwrap().contains("Dit formulier was verlopen"));
             // The same browser again: refused on the page and on posting.
             let r = b.get(&path).await;
             assert_eq!(r.status(), StatusCode::CONFLICT);
@@ -342,8 +377,9 @@ async fn the_open_link_takes_one_answer_per_browser_pools_small_departments_and_
         }
     }
     // A department that is not offered is refused.
-    let r = app.browser().submit(&path, &path, &[("department", "Directie"), ("cares", "no")]).await;
+    let (r, _) = send_link_form(&app.browser(), &path, &[("department", "Directie"), ("cares", "no")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Kies een van de genoemde afdelingen"));
 
     // Stored in an order that is not the order of answering.
     let rows = raw(&app, "SELECT answers FROM pulse_answers ORDER BY id").await;

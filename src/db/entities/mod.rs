@@ -32,6 +32,7 @@ pub mod passport_transfer_code;
 pub mod passport_version;
 pub mod pulse_answer;
 pub mod pulse_comment;
+pub mod pulse_link_form;
 pub mod pulse_round;
 pub mod pulse_token;
 pub mod recognition;
