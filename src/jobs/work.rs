@@ -603,7 +603,8 @@ pub async fn pulse(state: &AppState, report: &mut Report) -> AppResult<()> {
                 txn.commit().await?;
                 report.done += 1;
             }
-            Err(crate::error::AppError::Conflict(_)) => {}
+            // Closed meanwhile (by HR, or another instance): nothing left to do.
+            Err(crate::error::AppError::Conflict(m)) if m == crate::services::pulse::ALREADY_CLOSED => {}
             Err(e) => {
                 tracing::warn!(round = r.id, error = %e, "closing a pulse round failed");
                 report.failed += 1;

@@ -32,6 +32,8 @@ use crate::state::AppState;
 
 /// The checklist items a closed round's result is evidence for: (checklist, item).
 pub const SERVES: [(&str, &str); 2] = [("bespreken", "carer-survey"), ("going-ahead", "count-carers")];
+/// The refusal to close a round twice (the pulse job lets it pass).
+pub const ALREADY_CLOSED: &str = "this round has closed already";
 /// The longest a round may stay open.
 pub const MAX_DAYS_OPEN: i64 = 90;
 /// Most rounds listed on the organisation's pulse page (about one a year).
@@ -673,7 +675,7 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
     let txn = write_txn(&state.db).await?;
     let r = pulse_round::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(AppError::NotFound)?;
     if r.closed_at.is_some() {
-        return Err(AppError::Conflict("this round has closed already".into()));
+        return Err(AppError::Conflict(ALREADY_CLOSED.into()));
     }
     let o = organisation::Entity::find_by_id(r.organisation_id).one(&txn).await?.ok_or(AppError::NotFound)?;
     let rows = reshuffle(&txn, id).await?;
