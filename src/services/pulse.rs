@@ -19,9 +19,10 @@ use super::audit::{self, Entry};
 use super::crypto;
 use crate::db::connect::write_txn;
 use crate::db::entities::{
-    evidence, evidence_file, item, organisation, pulse_answer, pulse_comment, pulse_link_form, pulse_round,
+    evidence, evidence_file, item, organisation, outbox, pulse_answer, pulse_comment, pulse_link_form, pulse_round,
     pulse_token, reporting_line, user,
 };
+use crate::domain::checklist::Text;
 use crate::domain::passport::{Count, SUPPRESS_BELOW, suppress};
 use crate::domain::policy::{Actor, Permission};
 use crate::domain::pulse::{self as rules, Answers, Figures, Questionnaire, Response};
@@ -101,8 +102,8 @@ pub struct EvidenceRef {
 pub struct EvidenceLink {
     pub item_id: i64,
     pub evidence_id: i64,
-    pub checklist: Option<crate::domain::checklist::Text>,
-    pub item: Option<crate::domain::checklist::Text>,
+    pub checklist: Option<Text>,
+    pub item: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -139,8 +140,8 @@ pub struct RoundView {
 pub struct HeldLink {
     pub item_id: i64,
     pub status: String,
-    pub checklist: Option<crate::domain::checklist::Text>,
-    pub item: Option<crate::domain::checklist::Text>,
+    pub checklist: Option<Text>,
+    pub item: Option<Text>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -170,6 +171,11 @@ fn today(state: &AppState, o: &organisation::Model) -> NaiveDate {
     local_date(zone(&o.timezone), state.now())
 }
 
+/// The start of the outbox key of this round's invitation e-mails.
+fn invitation_key(round: i64) -> String {
+    format!("pulse-invite:{round}:")
+}
+
 /// The questions the round asked (the current ones only for a round stored without them).
 pub fn questionnaire_of(state: &AppState, r: &pulse_round::Model) -> Questionnaire {
     serde_json::from_str(&r.questions).unwrap_or_else(|_| state.pulse.as_ref().clone())
@@ -196,6 +202,12 @@ fn link_url(state: &AppState, r: &pulse_round::Model) -> Option<String> {
     link_token(state, r).map(|t| format!("{}/pulse/link/{t}", state.public_url()))
 }
 
+/// A checklist's title and one of its items' text, for naming the items a result went to.
+fn item_texts(state: &AppState, checklist: &str, key: &str) -> (Option<Text>, Option<Text>) {
+    let list = state.checklists.get(checklist);
+    (list.map(|l| l.title.clone()), list.and_then(|l| l.item(key)).map(|i| i.text.clone()))
+}
+
 fn view(state: &AppState, actor: &Actor, r: pulse_round::Model, today: NaiveDate, answers: u64) -> RoundView {
     let may_manage = actor.may(Permission::ManagePulse, r.organisation_id).is_ok();
     let open = is_open(&r, today);
@@ -204,40 +216,25 @@ fn view(state: &AppState, actor: &Actor, r: pulse_round::Model, today: NaiveDate
     let comments_readable = may_manage
         && r.free_text
         && frozen.as_ref().is_some_and(|f| f.figures.respondents >= rules::FREE_TEXT_MIN_ANSWERS);
-    let evidence_on = frozen
-        .as_ref()
-        .map(|f| {
+    let (evidence_on, held_back_on) = match &frozen {
+        Some(f) => (
             f.evidence
                 .iter()
                 .map(|e| {
-                    let list = state.checklists.get(&e.checklist);
-                    EvidenceLink {
-                        item_id: e.item_id,
-                        evidence_id: e.evidence_id,
-                        checklist: list.map(|l| l.title.clone()),
-                        item: list.and_then(|l| l.item(&e.item)).map(|i| i.text.clone()),
-                    }
+                    let (checklist, item) = item_texts(state, &e.checklist, &e.item);
+                    EvidenceLink { item_id: e.item_id, evidence_id: e.evidence_id, checklist, item }
                 })
-                .collect()
-        })
-        .unwrap_or_default();
-    let held_back_on = frozen
-        .as_ref()
-        .map(|f| {
+                .collect(),
             f.held_back
                 .iter()
                 .map(|h| {
-                    let list = state.checklists.get(&h.checklist);
-                    HeldLink {
-                        item_id: h.item_id,
-                        status: h.status.clone(),
-                        checklist: list.map(|l| l.title.clone()),
-                        item: list.and_then(|l| l.item(&h.item)).map(|i| i.text.clone()),
-                    }
+                    let (checklist, item) = item_texts(state, &h.checklist, &h.item);
+                    HeldLink { item_id: h.item_id, status: h.status.clone(), checklist, item }
                 })
-                .collect()
-        })
-        .unwrap_or_default();
+                .collect(),
+        ),
+        None => (vec![], vec![]),
+    };
     RoundView {
         held_back_on,
         questionnaire: questionnaire_of(state, &r),
@@ -458,7 +455,8 @@ pub async fn open(state: &AppState, actor: &Actor, org: i64, new: NewRound) -> A
                 lang: &u.locale,
                 context: minijinja::context! { name => u.name.clone(), organisation => o.name.clone(), link => link,
                 closes_on => crate::domain::dates::long_date(crate::web::i18n::normalise(Some(&u.locale)), closes_on) },
-                dedupe_key: None,
+                // Marks it as this round's invitation, removed from the outbox when the round closes.
+                dedupe_key: Some(format!("{}{}", invitation_key(round.id), crypto::random_token())),
             },
         )
         .await?;
@@ -700,6 +698,9 @@ pub async fn close(state: &AppState, actor: Option<&Actor>, id: i64, lang: &str)
     // Invitations not used, and the open link's forms, are of no further use.
     pulse_token::Entity::delete_many().filter(pulse_token::Column::RoundId.eq(id)).exec(&txn).await?;
     pulse_link_form::Entity::delete_many().filter(pulse_link_form::Column::RoundId.eq(id)).exec(&txn).await?;
+    // So are the invitation e-mails (sent or not): their links no longer work, and until now they
+    // tied each address to its token.
+    outbox::Entity::delete_many().filter(outbox::Column::DedupeKey.starts_with(invitation_key(id))).exec(&txn).await?;
     if let Some(author) = closed_by.or(r.opened_by)
         && frozen.figures.overall.is_some()
     {

@@ -143,8 +143,12 @@ async fn a_pulse_answered_by_invitation_stays_anonymous_shows_figures_from_five_
     let left = raw(&app, &format!("SELECT COUNT(*) AS n FROM pulse_tokens WHERE round_id = {first}")).await;
     assert_eq!(left[0].try_get::<i64>("", "n").unwrap(), 2, "used invitations are deleted (HR and one employee left)");
 
+    let invitations = format!("SELECT COUNT(*) AS n FROM outbox WHERE dedupe_key LIKE 'pulse-invite:{first}:%'");
+    assert_eq!(raw(&app, &invitations).await[0].try_get::<i64>("", "n").unwrap(), 6);
     let r = s.hr.submit(&format!("/pulse/rounds/{first}"), &format!("/pulse/rounds/{first}/close"), &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Closing removes the invitation e-mails: they no longer tie an address to a token.
+    assert_eq!(raw(&app, &invitations).await[0].try_get::<i64>("", "n").unwrap(), 0);
     let round = s.hr_api.get_json(&format!("/pulse/rounds/{first}")).await;
     assert_eq!(round["state"], "closed");
     assert_eq!((round["answers"].clone(), round["answers_fewer_than_5"].clone()), (Value::Null, json!(true)));
