@@ -279,6 +279,10 @@ async fn bench(pinned: bool) {
     let hr_landing =
         hr.0.get(format!("{base}/")).send().await.unwrap().headers()["location"].to_str().unwrap().to_string();
     let hr_org = hr_landing.split('/').take(3).collect::<Vec<_>>().join("/");
+    // The demo's closed pulse round, from the organisation's pulse page.
+    let pulse = hr.0.get(format!("{base}{hr_org}/pulse")).send().await.unwrap().text().await.unwrap();
+    let round_at = pulse.find("href=\"/pulse/rounds/").expect("a pulse round link") + 6;
+    let round = &pulse[round_at..round_at + pulse[round_at..].find('"').unwrap()];
     let public = (reqwest::Client::new(), String::new());
     let cases = [
         ("GET /health", &public, "/health".to_string()),
@@ -294,6 +298,8 @@ async fn bench(pinned: bool) {
         ("inbox", &director, "/inbox".into()),
         ("passports of the organisation (HR)", &hr, format!("{hr_org}/passports")),
         ("own passport (carer)", &carer, "/passport".into()),
+        ("employee pulse: rounds and trend (HR)", &hr, format!("{hr_org}/pulse")),
+        ("employee pulse: a round's figures (HR)", &hr, round.to_string()),
     ];
     let wrk = wrk();
     let how = match (&wrk, pinned) {
