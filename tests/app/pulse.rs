@@ -194,6 +194,21 @@ async fn a_pulse_answered_by_invitation_stays_anonymous_shows_figures_from_five_
     let advisor_view = s.advisor.get_json(&format!("/pulse/rounds/{second}")).await;
     assert_eq!(advisor_view["figures"], round["figures"]);
     assert_eq!(advisor_view["open_link"], Value::Null);
+    let r = s
+        .hr_api
+        .post(
+            &format!("/organisations/{}/invitations", s.org_id),
+            json!({ "email": "directie@p.example", "name": "Dirk Directie", "role": "director" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let director = app.accept_invitation("directie@p.example", "Dirk Directie").await;
+    let director_api = director.api_token("d").await;
+    assert_eq!(director_api.get_json(&format!("/pulse/rounds/{second}")).await["figures"], round["figures"]);
+    let page = director.get_html(&format!("/pulse/rounds/{second}")).await;
+    assert!(page.contains("Iedereen (5)") && !page.contains("De ronde nu sluiten"), "same figures, no HR actions");
+    let r = director_api.post(&format!("/pulse/rounds/{second}/close"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // HR heard the round closed.
     app.flush_outbox().await;
     app.smtp.wait_for("hr-p@example.org", "Pulsronde gesloten").await;
