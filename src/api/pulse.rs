@@ -3,11 +3,12 @@
 //! the questionnaire page the invitation links to; it needs no account and no API token.
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 
 use super::auth::ApiAuth;
+use super::page::{Cursor, Limit, Page};
 use crate::domain::passport::Count;
 use crate::domain::pulse::{self as rules, Cell};
 use crate::services::pulse::{self as svc, NewRound, RoundState, RoundView};
@@ -331,11 +332,20 @@ impl PulseApi {
         Ok(Json(round(svc::round(&state, &auth.0, id.0).await?)))
     }
 
-    /// The answers to the open question (HR), in random order, apart from the other answers;
-    /// only for a closed round with at least 10 answers.
+    /// The answers to the open question (HR), a page at a time, in a shuffled order unrelated to
+    /// the order of answering, apart from the other answers; only for a closed round with at least
+    /// 10 answers.
     #[oai(path = "/pulse/rounds/:id/comments", method = "get", tag = "Tag::Pulse")]
-    async fn comments(&self, state: Data<&AppState>, auth: ApiAuth, id: Path<i64>) -> poem::Result<Json<Vec<String>>> {
-        Ok(Json(svc::comments(&state, &auth.0, id.0).await?))
+    async fn comments(
+        &self,
+        state: Data<&AppState>,
+        auth: ApiAuth,
+        id: Path<i64>,
+        limit: Query<Option<Limit>>,
+        cursor: Query<Option<Cursor>>,
+    ) -> poem::Result<Json<Page<String>>> {
+        let page = super::page::request("pulse-comments", limit.0, cursor.0)?;
+        Ok(Json(Page::of(svc::comments(&state, &auth.0, id.0, &page).await?, |c| c)))
     }
 
     /// The questions a round asks (this version), in Dutch and English.

@@ -22,7 +22,9 @@ use crate::db::entities::{
     evidence, evidence_file, item, organisation, outbox, pulse_answer, pulse_comment, pulse_link_form, pulse_round,
     pulse_token, reporting_line, user,
 };
+use crate::db::page::{self as keyset, Keyset};
 use crate::domain::checklist::Text;
+use crate::domain::page::{Order, Page, PageRequest};
 use crate::domain::passport::{Count, SUPPRESS_BELOW, suppress};
 use crate::domain::policy::{Actor, Permission};
 use crate::domain::pulse::{self as rules, Answers, Figures, Questionnaire, Response};
@@ -331,8 +333,10 @@ pub async fn round(state: &AppState, actor: &Actor, id: i64) -> AppResult<RoundV
     Ok(view(state, actor, r, today(state, &o), n))
 }
 
-/// Free-text answers of a closed round with enough answers, for HR, in random order.
-pub async fn comments(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec<String>> {
+/// Free-text answers of a closed round with enough answers, for HR, a page at a time. Their ids
+/// are random and closing wrote them again in random order, so the order of the list is a
+/// shuffle, unrelated to the order of answering (and the same from page to page).
+pub async fn comments(state: &AppState, actor: &Actor, id: i64, page: &PageRequest) -> AppResult<Page<String>> {
     let v = round(state, actor, id).await?;
     actor.may(Permission::ManagePulse, v.round.organisation_id)?;
     if !v.comments_readable {
@@ -341,15 +345,10 @@ pub async fn comments(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec
             rules::FREE_TEXT_MIN_ANSWERS
         )));
     }
-    let mut texts: Vec<String> = pulse_comment::Entity::find()
-        .filter(pulse_comment::Column::RoundId.eq(id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|c| c.text)
-        .collect();
-    texts.shuffle(&mut rand::rng());
-    Ok(texts)
+    let q = pulse_comment::Entity::find().filter(pulse_comment::Column::RoundId.eq(id));
+    let shuffled = Keyset::by_id(pulse_comment::Column::Id, Order::Asc);
+    let p = keyset::fetch(&state.db, q, page, shuffled, |c| vec![c.id.into()]).await?;
+    Ok(Page { rows: p.rows.into_iter().map(|c| c.text).collect(), next: p.next, total: p.total })
 }
 
 /// Active members with their department, if any.
@@ -597,9 +596,9 @@ pub async fn answer(
     };
     let (answers, comment) =
         questionnaire_of(state, &round).read_answers(fields, round.free_text).map_err(AppError::Invalid)?;
-    let department = match (&token, access) {
-        (Some(t), _) => t.department.clone(),
-        (None, _) => {
+    let department = match &token {
+        Some(t) => t.department.clone(),
+        None => {
             let chosen = fields.iter().find(|(k, _)| k == "department").map(|(_, v)| v.trim()).unwrap_or("");
             match chosen {
                 "" => None,

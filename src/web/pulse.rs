@@ -81,8 +81,14 @@ pub async fn show_round(
     Path(id): Path<i64>,
 ) -> poem::Result<Response> {
     let r = pulse::round(&state, &v.actor, id).await?;
-    let comments = if r.comments_readable { pulse::comments(&state, &v.actor, id).await? } else { vec![] };
-    let ctx = minijinja::context! { r => Serde(r), comments => comments };
+    let (comments, pager) = if r.comments_readable {
+        let page = pulse::comments(&state, &v.actor, id, &super::pager::page_of(req, "pulse-comments")).await?;
+        let pager = super::pager::pager(req, &page);
+        (page.rows, Some(pager))
+    } else {
+        (vec![], None)
+    };
+    let ctx = minijinja::context! { r => Serde(r), comments => comments, pager => Serde(pager) };
     render(&state, req, Some(&v), StatusCode::OK, "pulse_round.html", ctx)
 }
 

@@ -444,8 +444,15 @@ async fn the_open_link_takes_one_answer_per_browser_pools_small_departments_and_
     assert_eq!(app.browser().get(&path).await.status(), StatusCode::CONFLICT);
 
     // Free text: HR reads it (eleven answers, at least ten), nobody else.
-    let texts = s.hr_api.get_json(&format!("/pulse/rounds/{}/comments", round["id"])).await;
-    let mut texts: Vec<String> = texts.as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+    // A page at a time (the helper reads pages of two and checks they add up to the total), in a
+    // shuffled order that stays the same from page to page and is not the order of answering.
+    let read = || async {
+        let texts = s.hr_api.list(&format!("/pulse/rounds/{}/comments", round["id"])).await;
+        texts.as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect::<Vec<String>>()
+    };
+    let mut texts = read().await;
+    assert_eq!(texts, read().await, "the same order on every read");
+    assert_ne!(texts, (0..11).map(|i| format!("opmerking {i}")).collect::<Vec<_>>(), "not the order of answering");
     texts.sort();
     let mut expected: Vec<String> = (0..11).map(|i| format!("opmerking {i}")).collect();
     expected.sort();

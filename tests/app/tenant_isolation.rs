@@ -24,6 +24,15 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
         )
         .await;
     let invitation = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    // An open pulse round of A.
+    let r = a
+        .hr_api
+        .post(
+            &format!("/organisations/{org}/pulse/rounds"),
+            json!({ "closes_on": "2026-03-20", "invite": false, "open_link": true }),
+        )
+        .await;
+    let round = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
 
     // B's HR lead and B's advisor, through the API.
     for outsider in [&b.hr_api, &b.advisor] {
@@ -34,6 +43,9 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
             format!("/organisations/{org}/checklists/bespreken"),
             format!("/items/{item}"),
             format!("/evidence/{evidence}/download"),
+            format!("/organisations/{org}/pulse/rounds"),
+            format!("/pulse/rounds/{round}"),
+            format!("/pulse/rounds/{round}/comments"),
         ] {
             assert_eq!(outsider.get(&path).await.status(), StatusCode::NOT_FOUND, "GET {path}");
         }
@@ -55,6 +67,9 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
             outsider.post(&format!("/organisations/{org}/invitations/{invitation}/resend"), json!({})).await,
             outsider.delete(&format!("/organisations/{org}/invitations/{invitation}")).await,
             outsider.post(&format!("/organisations/{org}/members/{member}/erasure"), json!({})).await,
+            outsider.post(&format!("/organisations/{org}/pulse/rounds"), json!({ "closes_on": "2026-03-21" })).await,
+            outsider.post(&format!("/pulse/rounds/{round}/close"), json!({})).await,
+            outsider.post(&format!("/pulse/rounds/{round}/evidence"), json!({})).await,
         ];
         for r in writes {
             let url = r.url().to_string();
@@ -73,6 +88,8 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
         format!("/items/{item}"),
         format!("/evidence/{evidence}/download"),
         format!("/organisations/{org}/members/{member}/erase"),
+        format!("/organisations/{org}/pulse"),
+        format!("/pulse/rounds/{round}"),
     ] {
         assert_eq!(b.hr.get(&path).await.status(), StatusCode::NOT_FOUND, "page {path}");
     }
@@ -85,6 +102,9 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
         (format!("/organisations/{org}/invitations/{invitation}/resend"), vec![]),
         (format!("/organisations/{org}/invitations/{invitation}/withdraw"), vec![]),
         (format!("/organisations/{org}/members/{member}/erase"), vec![]),
+        (format!("/organisations/{org}/pulse"), vec![("closes_on", "2026-03-21"), ("invite", "on")]),
+        (format!("/pulse/rounds/{round}/close"), vec![]),
+        (format!("/pulse/rounds/{round}/evidence"), vec![]),
     ] {
         let mut form = vec![("csrf", csrf.as_str())];
         form.extend(fields);
@@ -99,6 +119,9 @@ async fn people_of_another_organisation_get_not_found_for_every_id_and_change_no
     assert!(members.as_array().unwrap().iter().all(|m| m["status"] == "active"), "{members}");
     let pending = a.hr_api.list(&format!("/organisations/{org}/invitations")).await;
     assert_eq!(pending.as_array().unwrap().len(), 1, "the invitation is still pending: {pending}");
+    let rounds = a.hr_api.get_json(&format!("/organisations/{org}/pulse/rounds")).await;
+    assert_eq!(rounds["rounds"].as_array().unwrap().len(), 1, "no round opened for A: {rounds}");
+    assert_eq!(rounds["rounds"][0]["state"], "open", "A's round is still open");
 }
 
 #[tokio::test]
